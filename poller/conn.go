@@ -1,0 +1,156 @@
+package poller
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// conn is a connection held by the loop. It is kept small (under 100 bytes)
+// because a flood of silent clients costs one conn each; buf stays nil until
+// the peer sends something.
+type conn struct {
+	fd         int
+	deadline   int64 // on the loop's clock (Loop.now)
+	buf        []byte
+	remote     netip.AddrPort
+	prev, next *conn // deadline FIFO
+}
+
+// reason says why the loop closed a conn; it indexes Loop.counts.
+type reason uint8
+
+const (
+	reasonPeerClosed reason = iota
+	reasonTimeout
+	reasonTooLarge
+	reasonRejected
+	reasonShutdown
+	reasonInternal
+	numReasons
+)
+
+var reasonNames = [numReasons]string{"peer closed", "timeout", "too large", "rejected", "shutdown", "internal error"}
+
+// read does one read into the shared loop buffer and appends what came to
+// c.buf. It reports whether c is still held afterwards.
+func (l *Loop) read(c *conn) bool {
+	// Never read past the cap: bytes after it stay in the socket, and a
+	// message that completes exactly at the cap is still accepted.
+	n, err := unix.Read(c.fd, l.rbuf[:min(l.cfg.MaxHelloBytes-len(c.buf), len(l.rbuf))])
+	switch {
+	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
+		return true // level-triggered: we will hear about it again
+	case err != nil:
+		l.closeConn(c, reasonPeerClosed, os.NewSyscallError("read", err))
+		return false
+	case n == 0:
+		l.closeConn(c, reasonPeerClosed, nil)
+		return false
+	}
+	// The first append allocates about n bytes, so the buffer tracks what the
+	// peer actually sent; it never aliases rbuf, which the next read reuses.
+	c.buf = append(c.buf, l.rbuf[:n]...)
+	complete, err := l.cfg.Framer(c.buf)
+	switch {
+	case err != nil:
+		l.reject(c, err)
+	case complete:
+		l.handoff(c)
+	case len(c.buf) >= l.cfg.MaxHelloBytes:
+		l.closeConn(c, reasonTooLarge, nil)
+	default:
+		return true
+	}
+	return false
+}
+
+// reject closes c after a Framer error, first writing OnReject's answer.
+func (l *Loop) reject(c *conn, err error) {
+	if l.cfg.OnReject != nil {
+		if msg := l.cfg.OnReject(err, c.remote); len(msg) > 0 {
+			// One non-blocking try: a short or failed write only loses the
+			// courtesy message. MSG_NOSIGNAL because the peer may be gone.
+			_ = unix.Sendto(c.fd, msg, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, nil)
+		}
+	}
+	l.closeConn(c, reasonRejected, err)
+}
+
+// closeConn is one of the two exits of a conn; it is the only code that
+// closes a conn's fd. Counting happens before the close so that a peer that
+// sees the close also sees the counter.
+func (l *Loop) closeConn(c *conn, why reason, err error) {
+	// Closing would drop the registration too, but only when no other
+	// descriptor shares the socket; deleting first keeps both exits alike.
+	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	l.forget(c)
+	l.counts[why].Add(1)
+	_ = unix.Close(c.fd)
+	if l.log.Logger.IsLevelEnabled(logrus.DebugLevel) { // the fields allocate
+		e := l.log.WithFields(logrus.Fields{"fd": c.fd, "remote": c.remote.String(),
+			"reason": reasonNames[why], "buffered": len(c.buf)})
+		if err != nil {
+			e = e.WithError(err)
+		}
+		e.Debug("poller: closed conn")
+	}
+}
+
+// handoff is the other exit: the conn leaves epoll and the loop, and its fd
+// and buffer go to Handoff. It never closes the fd.
+func (l *Loop) handoff(c *conn) {
+	// DEL must come first: a registration outlives close(2) when the new
+	// owner dups the fd (net.FileConn does), and would then spin the loop
+	// with events for a number it no longer owns.
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil); err != nil {
+		l.closeConn(c, reasonInternal, os.NewSyscallError("epoll_ctl", err))
+		return
+	}
+	l.forget(c)
+	l.handoffs.Add(1)
+	l.cfg.Handoff(c.fd, c.buf, c.remote)
+}
+
+// hold registers a freshly accepted fd and makes it a conn.
+func (l *Loop) hold(fd int, remote netip.AddrPort) {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		l.acceptErrors.Add(1)
+		_ = unix.Close(fd) // not a conn yet: nobody else knows this number
+		l.warn("poller: epoll_ctl add failed", os.NewSyscallError("epoll_ctl", err))
+		return
+	}
+	c := &conn{fd: fd, remote: remote, deadline: l.now() + l.timeout}
+	l.conns[fd] = c
+	l.held.Add(1)
+	// HelloTimeout is the same for every conn, so appending in accept order
+	// keeps the list sorted by deadline.
+	c.prev = l.tail
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+}
+
+// forget removes c from the map and the FIFO.
+func (l *Loop) forget(c *conn) {
+	delete(l.conns, c.fd)
+	l.held.Add(-1)
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
