@@ -1,0 +1,190 @@
+package main
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/ja3sentry/ja3echo/fingerprint"
+	"github.com/ja3sentry/ja3echo/tlsconn"
+)
+
+// app is what ja3echo does with each connection the loop hands off: parse
+// the hello, answer the request, log the result.
+type app struct {
+	log      *logrus.Logger
+	events   *eventLog
+	httpsURL string
+}
+
+// hello is the parsed ClientHello of one connection (tlsconn.Info.Data).
+type hello struct {
+	ch  *fingerprint.ClientHello
+	fp  fingerprint.Fingerprints
+	err error
+}
+
+// inspect parses the hello in the connection's goroutine, off the loop.
+func (a *app) inspect(info *tlsconn.Info) {
+	h := &hello{}
+	h.ch, h.err = fingerprint.Parse(info.Prefix)
+	if h.err == nil {
+		h.fp = h.ch.Fingerprints()
+	}
+	info.Data = h
+}
+
+func helloOf(info *tlsconn.Info) *hello {
+	if h, ok := info.Data.(*hello); ok {
+		return h
+	}
+	return &hello{err: fingerprint.ErrTruncated}
+}
+
+// echo is the JSON document of /json. Top-level keys are a public API.
+type echo struct {
+	fingerprint.Fingerprints
+	UserAgent  string           `json:"user_agent"`
+	Browser    nameVersion      `json:"browser"`
+	OS         nameVersion      `json:"os"`
+	RemoteAddr string           `json:"remote_addr"`
+	TLS        *fingerprint.TLS `json:"tls"`
+	Negotiated negotiated       `json:"negotiated"`
+	Error      string           `json:"error,omitempty"`
+}
+
+type negotiated struct {
+	Version     string `json:"version"`
+	CipherSuite string `json:"cipher_suite"`
+	ALPN        string `json:"alpn"`
+}
+
+func newEcho(info *tlsconn.Info) *echo {
+	h := helloOf(info)
+	e := &echo{Fingerprints: h.fp, RemoteAddr: info.Remote.String()}
+	if h.err != nil {
+		e.Error = h.err.Error()
+	} else {
+		t := h.ch.TLS()
+		e.TLS = &t
+	}
+	if info.Request != nil {
+		e.UserAgent = info.Request.UserAgent()
+		e.Browser, e.OS = parseUA(e.UserAgent)
+	}
+	if s := info.State; s != nil {
+		e.Negotiated = negotiated{
+			Version:     tls.VersionName(s.Version),
+			CipherSuite: tls.CipherSuiteName(s.CipherSuite),
+			ALPN:        s.NegotiatedProtocol,
+		}
+	}
+	return e
+}
+
+// handle answers the one request of a connection.
+func (a *app) handle(info *tlsconn.Info) tlsconn.Response {
+	req := info.Request
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		r := text(http.StatusMethodNotAllowed, "405 method not allowed: use GET\n")
+		r.Header.Set("Allow", "GET, HEAD")
+		return r
+	}
+	switch req.URL.Path {
+	case "/":
+		if wantsJSON(req) {
+			return jsonResponse(newEcho(info))
+		}
+		return a.page(newEcho(info))
+	case "/json":
+		return jsonResponse(newEcho(info))
+	case "/favicon.ico":
+		return tlsconn.Response{Status: http.StatusNoContent, Header: http.Header{"Cache-Control": {"max-age=86400"}}}
+	case "/robots.txt":
+		return text(http.StatusOK, "User-agent: *\nAllow: /\n")
+	}
+	return text(http.StatusNotFound, "404 not found: try / or /json\n")
+}
+
+// wantsJSON reports whether the Accept header prefers JSON over HTML, so
+// `curl -H 'Accept: application/json' https://host/` gets JSON.
+func wantsJSON(req *http.Request) bool {
+	accept := req.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+func text(status int, body string) tlsconn.Response {
+	return tlsconn.Response{
+		Status: status,
+		Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}},
+		Body:   []byte(body),
+	}
+}
+
+func jsonResponse(v any) tlsconn.Response {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return text(http.StatusInternalServerError, "500 cannot encode JSON\n")
+	}
+	return tlsconn.Response{
+		Status: http.StatusOK,
+		Header: http.Header{"Content-Type": {"application/json"}, "Access-Control-Allow-Origin": {"*"}},
+		Body:   append(body, '\n'),
+	}
+}
+
+// done logs one finished connection: a JSON line in the log file, an info
+// line on stdout for a new JA3 or a new client, a debug line otherwise.
+func (a *app) done(info *tlsconn.Info) {
+	h := helloOf(info)
+	if h.err != nil {
+		// Not fingerprintable (the loop framed it, so this means a hello the
+		// strict parser refuses): nothing to log in the file.
+		a.log.WithFields(logrus.Fields{"remote": info.Remote.String(), "error": h.err}).Debug("unparseable ClientHello")
+		return
+	}
+	l := &logEntry{
+		Time:       info.Start.UTC().Format(time.RFC3339Nano),
+		RemoteAddr: info.Remote.String(),
+		JA3:        h.fp.JA3,
+		JA3Hash:    h.fp.JA3Hash,
+		JA3N:       h.fp.JA3N,
+		JA3NHash:   h.fp.JA3NHash,
+		SNI:        h.ch.ServerName,
+		Status:     info.Status,
+		DurationMS: float64(time.Since(info.Start).Microseconds()) / 1000,
+	}
+	if len(h.ch.ALPN) > 0 {
+		l.ALPN = strings.Join(h.ch.ALPN, ",")
+	}
+	if s := info.State; s != nil {
+		l.TLSVersion = tls.VersionName(s.Version)
+		l.CipherSuite = tls.CipherSuiteName(s.CipherSuite)
+	}
+	if r := info.Request; r != nil {
+		l.Method, l.Path, l.UserAgent = r.Method, r.URL.Path, r.UserAgent()
+		b, o := parseUA(l.UserAgent)
+		l.Browser, l.BrowserVersion, l.OS = b.Name, b.Version, o.Name
+	}
+	if info.Err != nil {
+		l.Error = info.Err.Error()
+	}
+	a.events.record(l)
+
+	fields := logrus.Fields{"remote": l.RemoteAddr, "ja3": l.JA3Hash, "ja3n": l.JA3NHash, "ua": l.UserAgent}
+	if l.Error != "" {
+		fields["error"] = l.Error
+	}
+	switch {
+	case l.NewJA3:
+		a.log.WithFields(fields).Info("new JA3")
+	case l.NewClient:
+		a.log.WithFields(fields).Info("new client")
+	default:
+		a.log.WithFields(fields).WithField("status", l.Status).Debug("connection")
+	}
+}

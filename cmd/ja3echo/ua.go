@@ -1,0 +1,99 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/avct/uasurfer"
+)
+
+// nameVersion is a browser or OS as shown in the JSON output.
+type nameVersion struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// maxUALen caps what reaches the UA parsers; tlsconn already caps headers.
+const maxUALen = 1024
+
+// tools are the non-browser clients people point at a fingerprint echo,
+// matched by their product token (before the '/'), case-insensitively.
+// uasurfer knows browsers only.
+var tools = []struct{ token, name string }{
+	{"curl", "curl"},
+	{"wget", "wget"},
+	{"go-http-client", "Go-http-client"},
+	{"python-requests", "python-requests"},
+	{"python-urllib", "python-urllib"},
+	{"python-httpx", "python-httpx"},
+	{"aiohttp", "aiohttp"},
+	{"windowspowershell", "PowerShell"},
+	{"powershell", "PowerShell"},
+	{"node", "node"},
+	{"node-fetch", "node-fetch"},
+	{"undici", "undici"},
+	{"axios", "axios"},
+	{"okhttp", "okhttp"},
+	{"java", "Java"},
+	{"java-http-client", "Java"},
+	{"apache-httpclient", "Apache-HttpClient"},
+	{"libwww-perl", "libwww-perl"},
+	{"ruby", "Ruby"},
+	{"httpie", "HTTPie"},
+	{"openssl", "openssl"},
+}
+
+// parseUA names the client behind a User-Agent: a known tool by its product
+// token, else a browser and OS from uasurfer. Unknown parts stay empty.
+func parseUA(ua string) (browser, os nameVersion) {
+	if len(ua) > maxUALen {
+		ua = ua[:maxUALen]
+	}
+	if b, ok := parseTool(ua); ok {
+		return b, nameVersion{}
+	}
+	u := uasurfer.Parse(ua)
+	if u.Browser.Name != uasurfer.BrowserUnknown {
+		browser = nameVersion{
+			Name:    strings.TrimPrefix(u.Browser.Name.String(), "Browser"),
+			Version: formatVersion(u.Browser.Version),
+		}
+	}
+	if u.OS.Name != uasurfer.OSUnknown {
+		os = nameVersion{
+			Name:    strings.TrimPrefix(u.OS.Name.String(), "OS"),
+			Version: formatVersion(u.OS.Version),
+		}
+	}
+	return browser, os
+}
+
+// parseTool matches "Token/1.2.3 ..." (the product that leads the UA) and,
+// for PowerShell, which hides behind a Mozilla/5.0 prefix, any product token.
+func parseTool(ua string) (nameVersion, bool) {
+	for i, field := range strings.Fields(ua) {
+		token, ver, _ := strings.Cut(field, "/")
+		lt := strings.ToLower(token)
+		for _, t := range tools {
+			if lt != t.token || (i > 0 && !strings.Contains(t.token, "powershell")) {
+				continue
+			}
+			return nameVersion{Name: t.name, Version: strings.Trim(ver, "();,")}, true
+		}
+	}
+	return nameVersion{}, false
+}
+
+func formatVersion(v uasurfer.Version) string {
+	if v.Major == 0 && v.Minor == 0 && v.Patch == 0 {
+		return ""
+	}
+	s := strconv.Itoa(v.Major)
+	if v.Minor != 0 || v.Patch != 0 {
+		s += "." + strconv.Itoa(v.Minor)
+	}
+	if v.Patch != 0 {
+		s += "." + strconv.Itoa(v.Patch)
+	}
+	return s
+}
