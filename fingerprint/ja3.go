@@ -4,7 +4,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"slices"
-	"strconv"
 )
 
 // IsGREASE reports whether v is one of the 16 GREASE values of RFC 8701
@@ -30,10 +29,20 @@ func (h *ClientHello) JA3N() string { return string(h.appendJA3(nil, true)) }
 func (h *ClientHello) JA3NHash() string { return md5Hex(h.appendJA3(make([]byte, 0, 256), true)) }
 
 func (h *ClientHello) appendJA3(b []byte, sorted bool) []byte {
-	b = strconv.AppendUint(b, uint64(h.Version), 10)
+	return h.appendJA3Tail(h.appendJA3Head(b), sorted)
+}
+
+// appendJA3Head appends the version and cipher fields and their commas,
+// the part JA3 and JA3N share.
+func (h *ClientHello) appendJA3Head(b []byte) []byte {
+	b = appendUint16(b, h.Version)
 	b = append(b, ',')
 	b = appendDecimals(b, h.CipherSuites)
-	b = append(b, ',')
+	return append(b, ',')
+}
+
+// appendJA3Tail appends the extension, group and point format fields.
+func (h *ClientHello) appendJA3Tail(b []byte, sorted bool) []byte {
 	var buf [64]uint16
 	types := buf[:0]
 	for _, e := range h.Extensions {
@@ -50,7 +59,7 @@ func (h *ClientHello) appendJA3(b []byte, sorted bool) []byte {
 		if i > 0 {
 			b = append(b, '-')
 		}
-		b = strconv.AppendUint(b, uint64(f), 10)
+		b = appendUint16(b, uint16(f))
 	}
 	return b
 }
@@ -66,9 +75,35 @@ func appendDecimals(b []byte, vs []uint16) []byte {
 			b = append(b, '-')
 		}
 		first = false
-		b = strconv.AppendUint(b, uint64(v), 10)
+		b = appendUint16(b, v)
 	}
 	return b
+}
+
+// digitPairs holds "00" to "99" for appendUint16.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// appendUint16 appends v in decimal. It replaces strconv.AppendUint on the
+// fingerprint path, where it runs for every value of every list: two digits
+// per table lookup and one append per number.
+func appendUint16(b []byte, v uint16) []byte {
+	switch {
+	case v < 10:
+		return append(b, byte('0'+v))
+	case v < 100:
+		return append(b, digitPairs[2*v], digitPairs[2*v+1])
+	case v < 1000:
+		q, r := v/100, v%100
+		return append(b, byte('0'+q), digitPairs[2*r], digitPairs[2*r+1])
+	case v < 10000:
+		q, r := v/100, v%100
+		return append(b, digitPairs[2*q], digitPairs[2*q+1], digitPairs[2*r], digitPairs[2*r+1])
+	}
+	q, r := v/10000, v%10000
+	hi, lo := r/100, r%100
+	return append(b, byte('0'+q), digitPairs[2*hi], digitPairs[2*hi+1], digitPairs[2*lo], digitPairs[2*lo+1])
 }
 
 func md5Hex(b []byte) string {

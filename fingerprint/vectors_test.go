@@ -98,6 +98,65 @@ func TestSharedVectorsJA3(t *testing.T) {
 	}
 }
 
+// TestSharedVectorsJA4 checks the four JA4 forms of every shared hello
+// against the values computed from the spec text (expected-own-tshark.jsonl
+// and s2n-tls/expected.jsonl; not FoxIO's tool outputs, which diverge from
+// the text on ALPN and empty lists), both through the single-form methods
+// and through Fingerprints, and that the JSON echo of each hello marshals.
+func TestSharedVectorsJA4(t *testing.T) {
+	n := 0
+	for _, v := range loadVectors(t) {
+		name := v.Pcap + "/" + itoa(v.Stream)
+		if v.JA4 == "" {
+			t.Errorf("%s: vector has no ja4", name)
+			continue
+		}
+		msg, err := hex.DecodeString(v.HelloHex)
+		if err != nil {
+			t.Fatalf("%s: bad hex: %v", name, err)
+		}
+		h, err := ParseMessage(msg)
+		if err != nil {
+			t.Errorf("%s: ParseMessage: %v", name, err)
+			continue
+		}
+		n++
+		fp := h.Fingerprints()
+		checks := []struct {
+			what, got, alt, want string
+		}{
+			{"JA4", h.JA4(), fp.JA4, v.JA4},
+			{"JA4R", h.JA4R(), fp.JA4R, v.JA4R},
+			{"JA4O", h.JA4O(), fp.JA4O, v.JA4O},
+			{"JA4RO", h.JA4RO(), fp.JA4RO, v.JA4RO},
+			{"JA3", h.JA3(), fp.JA3, v.JA3},
+			{"JA3N", h.JA3N(), fp.JA3N, v.JA3N},
+			{"JA3NHash", h.JA3NHash(), fp.JA3NHash, v.JA3NHash},
+		}
+		for _, c := range checks {
+			if c.got != c.want {
+				t.Errorf("%s: %s = %q, want %q", name, c.what, c.got, c.want)
+			}
+			if c.alt != c.want {
+				t.Errorf("%s: Fingerprints().%s = %q, want %q", name, c.what, c.alt, c.want)
+			}
+		}
+		if fp.PeetPrint != h.PeetPrint() || fp.PeetPrintHash != h.PeetPrintHash() {
+			t.Errorf("%s: Fingerprints PeetPrint %q/%s differs from PeetPrint %q/%s",
+				name, fp.PeetPrint, fp.PeetPrintHash, h.PeetPrint(), h.PeetPrintHash())
+		}
+		if fp.JA3Hash != h.JA3Hash() {
+			t.Errorf("%s: Fingerprints JA3Hash %s, JA3Hash %s", name, fp.JA3Hash, h.JA3Hash())
+		}
+		if _, err := json.Marshal(h.TLS()); err != nil {
+			t.Errorf("%s: TLS JSON: %v", name, err)
+		}
+	}
+	if n < 150 {
+		t.Fatalf("only %d vectors checked", n)
+	}
+}
+
 func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)

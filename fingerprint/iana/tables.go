@@ -1,0 +1,216 @@
+package iana
+
+// extensions maps TLS ExtensionType values to names: the IANA
+// "TLS ExtensionType Values" registry, then widely sent code points that
+// have no (or only a later) IANA entry.
+var extensions = map[uint16]string{
+	0:  "server_name",
+	1:  "max_fragment_length",
+	2:  "client_certificate_url",
+	3:  "trusted_ca_keys",
+	4:  "truncated_hmac",
+	5:  "status_request",
+	6:  "user_mapping",
+	7:  "client_authz",
+	8:  "server_authz",
+	9:  "cert_type",
+	10: "supported_groups",
+	11: "ec_point_formats",
+	12: "srp",
+	13: "signature_algorithms",
+	14: "use_srtp",
+	15: "heartbeat",
+	16: "application_layer_protocol_negotiation",
+	17: "status_request_v2",
+	18: "signed_certificate_timestamp",
+	19: "client_certificate_type",
+	20: "server_certificate_type",
+	21: "padding",
+	22: "encrypt_then_mac",
+	23: "extended_master_secret",
+	24: "token_binding",
+	25: "cached_info",
+	26: "tls_lts",
+	27: "compress_certificate",
+	28: "record_size_limit",
+	29: "pwd_protect",
+	30: "pwd_clear",
+	31: "password_salt",
+	32: "ticket_pinning",
+	33: "tls_cert_with_extern_psk",
+	34: "delegated_credentials",
+	35: "session_ticket",
+	36: "TLMSP",
+	37: "TLMSP_proxying",
+	38: "TLMSP_delegate",
+	39: "supported_ekt_ciphers",
+	41: "pre_shared_key",
+	42: "early_data",
+	43: "supported_versions",
+	44: "cookie",
+	45: "psk_key_exchange_modes",
+	47: "certificate_authorities",
+	48: "oid_filters",
+	49: "post_handshake_auth",
+	50: "signature_algorithms_cert",
+	51: "key_share",
+	52: "transparency_info",
+	53: "connection_id_deprecated",
+	54: "connection_id",
+	55: "external_id_hash",
+	56: "external_session_id",
+	57: "quic_transport_parameters",
+	58: "ticket_request",
+	59: "dnssec_chain",
+
+	// RFC 9849 (TLS Encrypted Client Hello); Chrome and Firefox send 0xfe0d,
+	// real or GREASE, since 2023.
+	0xfd00: "ech_outer_extensions",
+	0xfe0d: "encrypted_client_hello",
+	0xff01: "renegotiation_info",
+
+	// Not in the IANA registry.
+	13172:  "next_protocol_negotiation", // NPN, draft-agl-tls-nextprotoneg
+	17513:  "application_settings_old",  // ALPS, BoringSSL's first code point (Chrome until 2025)
+	17613:  "application_settings",      // ALPS, BoringSSL's current code point
+	30031:  "channel_id_old",            // draft-balfanz-tls-channelid
+	30032:  "channel_id",
+	0xffa5: "quic_transport_parameters_draft", // QUIC drafts before RFC 9001
+	0xffce: "encrypted_server_name",           // ESNI, draft-ietf-tls-esni before -07
+}
+
+// groups maps NamedGroup values to names: the IANA "TLS Supported Groups"
+// registry, then the draft post-quantum hybrids browsers shipped first.
+var groups = map[uint16]string{
+	1:      "sect163k1",
+	2:      "sect163r1",
+	3:      "sect163r2",
+	4:      "sect193r1",
+	5:      "sect193r2",
+	6:      "sect233k1",
+	7:      "sect233r1",
+	8:      "sect239k1",
+	9:      "sect283k1",
+	10:     "sect283r1",
+	11:     "sect409k1",
+	12:     "sect409r1",
+	13:     "sect571k1",
+	14:     "sect571r1",
+	15:     "secp160k1",
+	16:     "secp160r1",
+	17:     "secp160r2",
+	18:     "secp192k1",
+	19:     "secp192r1",
+	20:     "secp224k1",
+	21:     "secp224r1",
+	22:     "secp256k1",
+	23:     "secp256r1",
+	24:     "secp384r1",
+	25:     "secp521r1",
+	26:     "brainpoolP256r1",
+	27:     "brainpoolP384r1",
+	28:     "brainpoolP512r1",
+	29:     "x25519",
+	30:     "x448",
+	31:     "brainpoolP256r1tls13",
+	32:     "brainpoolP384r1tls13",
+	33:     "brainpoolP512r1tls13",
+	34:     "GC256A",
+	35:     "GC256B",
+	36:     "GC256C",
+	37:     "GC256D",
+	38:     "GC512A",
+	39:     "GC512B",
+	40:     "GC512C",
+	41:     "curveSM2",
+	256:    "ffdhe2048",
+	257:    "ffdhe3072",
+	258:    "ffdhe4096",
+	259:    "ffdhe6144",
+	260:    "ffdhe8192",
+	0x0200: "MLKEM512", // draft-connolly-tls-mlkem-key-agreement
+	0x0201: "MLKEM768",
+	0x0202: "MLKEM1024",
+	0x11eb: "SecP256r1MLKEM768", // draft-ietf-tls-ecdhe-mlkem
+	0x11ec: "X25519MLKEM768",    // Chrome 131+, Firefox 132+, Go 1.24+ default
+	0x11ed: "SecP384r1MLKEM1024",
+	0x11ee: "curveSM2MLKEM768",
+	0x6399: "X25519Kyber768Draft00", // draft-tls-westerbaan-xyber768d00; Chrome 124-130
+	0x639a: "SecP256r1Kyber768Draft00",
+	0xff01: "arbitrary_explicit_prime_curves",
+	0xff02: "arbitrary_explicit_char2_curves",
+
+	// Not in the IANA registry: Google's CECPQ2 experiment and Cloudflare's
+	// pre-assignment Kyber code points (private-use range 0xfe00-0xfeff).
+	0x4138: "CECPQ2",
+	0xfe30: "X25519Kyber512Draft00",
+	0xfe31: "X25519Kyber768Draft00Old",
+	0xfe32: "P256Kyber768Draft00",
+}
+
+// signatureSchemes maps SignatureScheme values to names: the IANA
+// "TLS SignatureScheme" registry, ML-DSA from draft-ietf-tls-mldsa, and the
+// TLS 1.2 hash/signature pairs (RFC 5246 §7.4.1.4.1) that are not TLS 1.3
+// schemes but that older clients still list, named as OpenSSL prints them.
+var signatureSchemes = map[uint16]string{
+	0x0201: "rsa_pkcs1_sha1",
+	0x0203: "ecdsa_sha1",
+	0x0401: "rsa_pkcs1_sha256",
+	0x0403: "ecdsa_secp256r1_sha256",
+	0x0420: "rsa_pkcs1_sha256_legacy",
+	0x0501: "rsa_pkcs1_sha384",
+	0x0503: "ecdsa_secp384r1_sha384",
+	0x0520: "rsa_pkcs1_sha384_legacy",
+	0x0601: "rsa_pkcs1_sha512",
+	0x0603: "ecdsa_secp521r1_sha512",
+	0x0620: "rsa_pkcs1_sha512_legacy",
+	0x0704: "eccsi_sha256",
+	0x0705: "iso_ibs1",
+	0x0706: "iso_ibs2",
+	0x0707: "iso_chinese_ibs",
+	0x0708: "sm2sig_sm3",
+	0x0709: "gostr34102012_256a",
+	0x070a: "gostr34102012_256b",
+	0x070b: "gostr34102012_256c",
+	0x070c: "gostr34102012_256d",
+	0x070d: "gostr34102012_512a",
+	0x070e: "gostr34102012_512b",
+	0x070f: "gostr34102012_512c",
+	0x0804: "rsa_pss_rsae_sha256",
+	0x0805: "rsa_pss_rsae_sha384",
+	0x0806: "rsa_pss_rsae_sha512",
+	0x0807: "ed25519",
+	0x0808: "ed448",
+	0x0809: "rsa_pss_pss_sha256",
+	0x080a: "rsa_pss_pss_sha384",
+	0x080b: "rsa_pss_pss_sha512",
+	0x081a: "ecdsa_brainpoolP256r1tls13_sha256",
+	0x081b: "ecdsa_brainpoolP384r1tls13_sha384",
+	0x081c: "ecdsa_brainpoolP512r1tls13_sha512",
+	0x0904: "mldsa44",
+	0x0905: "mldsa65",
+	0x0906: "mldsa87",
+
+	// TLS 1.2 pairs (hash byte, signature byte) outside the registry.
+	0x0101: "rsa_pkcs1_md5",
+	0x0202: "dsa_sha1",
+	0x0301: "rsa_pkcs1_sha224",
+	0x0302: "dsa_sha224",
+	0x0303: "ecdsa_sha224",
+	0x0402: "dsa_sha256",
+	0x0502: "dsa_sha384",
+	0x0602: "dsa_sha512",
+}
+
+// versions maps ProtocolVersion values to names.
+var versions = map[uint16]string{
+	0x0002: "SSL 2.0",
+	0x0300: "SSL 3.0",
+	0x0301: "TLS 1.0",
+	0x0302: "TLS 1.1",
+	0x0303: "TLS 1.2",
+	0x0304: "TLS 1.3",
+	0xfeff: "DTLS 1.0",
+	0xfefd: "DTLS 1.2",
+	0xfefc: "DTLS 1.3",
+}
