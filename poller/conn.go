@@ -2,6 +2,7 @@ package poller
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 
@@ -18,6 +19,9 @@ type conn struct {
 	buf        []byte
 	remote     netip.AddrPort
 	prev, next *conn // deadline FIFO
+	// pending: Config.Preface is not done yet, so remote may still change
+	// and the conn holds no per-IP slot.
+	pending bool
 }
 
 // reason says why the loop closed a conn; it indexes Loop.counts.
@@ -28,12 +32,15 @@ const (
 	reasonTimeout
 	reasonTooLarge
 	reasonRejected
+	reasonPreface
+	reasonPerIP
+	reasonRate
 	reasonShutdown
 	reasonInternal
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"peer closed", "timeout", "too large", "rejected", "shutdown", "internal error"}
+var reasonNames = [numReasons]string{"peer closed", "timeout", "too large", "rejected", "preface", "per-IP limit", "rate limit", "shutdown", "internal error"}
 
 // read does one read into the shared loop buffer and appends what came to
 // c.buf. It reports whether c is still held afterwards.
@@ -54,6 +61,14 @@ func (l *Loop) read(c *conn) bool {
 	// The first append allocates about n bytes, so the buffer tracks what the
 	// peer actually sent; it never aliases rbuf, which the next read reuses.
 	c.buf = append(c.buf, l.rbuf[:n]...)
+	if c.pending {
+		if !l.preface(c) {
+			return false
+		}
+		if c.pending || len(c.buf) == 0 {
+			return true // the message has not started yet
+		}
+	}
 	complete, err := l.cfg.Framer(c.buf)
 	switch {
 	case err != nil:
@@ -66,6 +81,40 @@ func (l *Loop) read(c *conn) bool {
 		return true
 	}
 	return false
+}
+
+// preface runs Config.Preface on c's bytes. Once it is done, it strips the
+// preface, adopts the remote it names and applies the per-IP limits to that
+// remote. It reports whether c is still held.
+func (l *Loop) preface(c *conn) bool {
+	n, remote, err := l.cfg.Preface(c.buf, c.remote)
+	switch {
+	case errors.Is(err, ErrNeedMore):
+		if len(c.buf) < l.cfg.MaxHelloBytes {
+			return true
+		}
+		// At the cap the next read would ask for 0 bytes and look like EOF.
+		l.closeConn(c, reasonTooLarge, nil)
+		return false
+	case err != nil:
+		l.closeConn(c, reasonPreface, err)
+		return false
+	case n < 0 || n > len(c.buf):
+		l.closeConn(c, reasonInternal, fmt.Errorf("poller: Preface claimed %d of %d bytes", n, len(c.buf)))
+		return false
+	}
+	if remote.IsValid() {
+		c.remote = remote
+	}
+	if why, ok := l.lim.admit(c.remote.Addr()); !ok {
+		l.closeConn(c, why, nil)
+		return false
+	}
+	c.pending = false
+	if c.buf = c.buf[n:]; len(c.buf) == 0 {
+		c.buf = nil // let the next append size the buffer to the message
+	}
+	return true
 }
 
 // reject closes c after a Framer error, first writing OnReject's answer.
@@ -88,6 +137,9 @@ func (l *Loop) closeConn(c *conn, why reason, err error) {
 	// descriptor shares the socket; deleting first keeps both exits alike.
 	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 	l.forget(c)
+	if !c.pending {
+		l.lim.release(c.remote.Addr())
+	}
 	l.counts[why].Add(1)
 	_ = unix.Close(c.fd)
 	if l.log.Logger.IsLevelEnabled(logrus.DebugLevel) { // the fields allocate
@@ -115,16 +167,20 @@ func (l *Loop) handoff(c *conn) {
 	l.cfg.Handoff(c.fd, c.buf, c.remote)
 }
 
-// hold registers a freshly accepted fd and makes it a conn.
+// hold registers a freshly accepted fd and makes it a conn. Without a
+// Preface, the conn was admitted by the per-IP limits already.
 func (l *Loop) hold(fd int, remote netip.AddrPort) {
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		if l.cfg.Preface == nil {
+			l.lim.release(remote.Addr())
+		}
 		l.acceptErrors.Add(1)
 		_ = unix.Close(fd) // not a conn yet: nobody else knows this number
 		l.warn("poller: epoll_ctl add failed", os.NewSyscallError("epoll_ctl", err))
 		return
 	}
-	c := &conn{fd: fd, remote: remote, deadline: l.now() + l.timeout}
+	c := &conn{fd: fd, remote: remote, deadline: l.now() + l.timeout, pending: l.cfg.Preface != nil}
 	l.conns[fd] = c
 	l.held.Add(1)
 	// HelloTimeout is the same for every conn, so appending in accept order

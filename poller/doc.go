@@ -9,8 +9,15 @@
 // HelloTimeout closes them.
 //
 // A connection leaves the loop in exactly one of two ways: it is closed by the
-// loop (timeout, size cap, Framer error, hang-up, shutdown), or it is removed
-// from epoll and passed to Handoff, which owns the fd from then on.
+// loop (timeout, size cap, Framer or Preface error, per-IP limit, hang-up,
+// shutdown), or it is removed from epoll and passed to Handoff, which owns
+// the fd from then on.
+//
+// Two options guard the edge. A Preface, such as a load balancer's PROXY
+// protocol header, is read and stripped before the Framer sees a byte, and
+// may name the client's real address. Per-IP limits (MaxPerIP, RatePerIP)
+// close a client's excess connections at accept, or once its Preface has
+// named it; they never make the loop wait.
 //
 //	l, err := poller.New(poller.Config{
 //		Addr:    "127.0.0.1:8443",
@@ -23,6 +30,7 @@
 package poller
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 
@@ -39,6 +47,19 @@ type Framer func(buf []byte) (complete bool, err error)
 // has already removed fd from epoll and will never touch either again.
 // buffered holds every byte read, which may extend past the message.
 type Handoff func(fd int, buffered []byte, remote netip.AddrPort)
+
+// Preface reads what a peer sends before the message, such as the PROXY
+// protocol header of a load balancer. It runs on the loop with every byte
+// received so far, each time more arrive, until it returns something other
+// than ErrNeedMore; it must be fast and must not keep buf. On success, the
+// first n bytes are stripped (the Framer and Handoff never see them) and
+// remote, if valid, replaces peer as the conn's address from then on: in
+// per-IP limits, OnReject, Handoff and logs. Any other error closes the conn.
+type Preface func(buf []byte, peer netip.AddrPort) (n int, remote netip.AddrPort, err error)
+
+// ErrNeedMore is what a Preface returns, possibly wrapped, while buf may
+// still become a valid preface.
+var ErrNeedMore = errors.New("poller: preface incomplete")
 
 // Config configures a Loop. Framer and Handoff are required.
 type Config struct {
@@ -64,6 +85,20 @@ type Config struct {
 	// connections are accepted and closed at once. Zero or less derives it
 	// from RLIMIT_NOFILE (see New).
 	MaxConns int
+	// Preface, if set, runs before the Framer (see Preface). The hello
+	// deadline and MaxHelloBytes cover it too.
+	Preface Preface
+	// MaxPerIP caps the conns per client address (its Preface remote, if
+	// any; IPv6 by /64): those held by the loop plus those handed off and
+	// not yet given back with Loop.Release. Over it, a conn is closed at
+	// once. Zero or less means no cap.
+	MaxPerIP int
+	// RatePerIP caps new conns per second per client address with a token
+	// bucket of BurstPerIP (zero or less: max(1, ⌈RatePerIP⌉)). Over it, a
+	// conn is closed at once. The 64k most recently seen addresses are
+	// remembered. Zero or less means no limit.
+	RatePerIP  float64
+	BurstPerIP int
 	// Log receives a Debug line per closed connection and rate-limited Warn
 	// lines for accept failures. Nil discards.
 	Log *logrus.Entry
@@ -72,13 +107,16 @@ type Config struct {
 // Stats is a snapshot of a Loop's counters. Each field is read atomically;
 // the snapshot as a whole is not (counters move while it is taken).
 type Stats struct {
-	Accepted     uint64 // accept4 successes, including over-limit conns
-	Handoffs     uint64 // conns passed to Handoff
-	Rejected     uint64 // conns closed on a Framer error
-	Timeouts     uint64 // conns closed at HelloTimeout
-	TooLarge     uint64 // conns closed at MaxHelloBytes
-	PeerClosed   uint64 // conns closed on EOF, read error or hang-up
-	OverLimit    uint64 // conns closed at once because MaxConns were held
-	AcceptErrors uint64 // accept4 or registration failures
-	Held         int64  // conns currently held by the loop
+	Accepted      uint64 // accept4 successes, including over-limit conns
+	Handoffs      uint64 // conns passed to Handoff
+	Rejected      uint64 // conns closed on a Framer error
+	Timeouts      uint64 // conns closed at HelloTimeout
+	TooLarge      uint64 // conns closed at MaxHelloBytes
+	PeerClosed    uint64 // conns closed on EOF, read error or hang-up
+	OverLimit     uint64 // conns closed at once because MaxConns were held
+	AcceptErrors  uint64 // accept4 or registration failures
+	PrefaceErrors uint64 // conns closed on a Preface error
+	PerIPLimited  uint64 // conns closed at once because MaxPerIP were live
+	RateLimited   uint64 // conns closed at once for exceeding RatePerIP
+	Held          int64  // conns currently held by the loop
 }

@@ -138,7 +138,16 @@ func (l *Loop) accept() {
 			_ = unix.Close(fd) // not a conn: nobody else knows this number
 			continue
 		}
-		l.hold(fd, addrPort(sa))
+		remote := addrPort(sa)
+		// With a Preface, the limits apply to the address it names instead.
+		if l.cfg.Preface == nil {
+			if why, ok := l.lim.admit(remote.Addr()); !ok {
+				l.counts[why].Add(1)
+				_ = unix.Close(fd)
+				continue
+			}
+		}
+		l.hold(fd, remote)
 	}
 }
 

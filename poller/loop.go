@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -34,6 +35,8 @@ type Loop struct {
 	counts                                      [numReasons]atomic.Uint64
 	accepted, handoffs, overLimit, acceptErrors atomic.Uint64
 	held                                        atomic.Int64
+
+	lim *limits // per-IP caps; Release uses it from any goroutine
 
 	// Loop goroutine only.
 	conns      map[int]*conn
@@ -79,6 +82,7 @@ func New(cfg Config) (*Loop, error) {
 		timeout: int64(min(cfg.HelloTimeout, 1<<62)), // so now()+timeout cannot overflow
 		epoch:   time.Now(), lfd: -1, epfd: -1, efd: -1,
 		conns: make(map[int]*conn), rbuf: make([]byte, 16<<10), events: make([]unix.EpollEvent, 256),
+		lim: newLimits(cfg),
 	}
 	if l.log == nil {
 		lg := logrus.New()
@@ -138,8 +142,17 @@ func (l *Loop) Stats() Stats {
 		Rejected: l.counts[reasonRejected].Load(), Timeouts: l.counts[reasonTimeout].Load(),
 		TooLarge: l.counts[reasonTooLarge].Load(), PeerClosed: l.counts[reasonPeerClosed].Load(),
 		OverLimit: l.overLimit.Load(), AcceptErrors: l.acceptErrors.Load(), Held: l.held.Load(),
+		PrefaceErrors: l.counts[reasonPreface].Load(), PerIPLimited: l.counts[reasonPerIP].Load(),
+		RateLimited: l.counts[reasonRate].Load(),
 	}
 }
+
+// Release gives back the MaxPerIP slot of a handed-off conn from remote (the
+// address Handoff received). With MaxPerIP set, the Handoff owner must call
+// it exactly once per handed-off conn, once it is closed, from any
+// goroutine; a conn never released counts against its address forever.
+// Without MaxPerIP it does nothing.
+func (l *Loop) Release(remote netip.AddrPort) { l.lim.release(remote.Addr()) }
 
 // Stop asks Run to return, from any goroutine; it is idempotent. Stop
 // before Run releases the sockets at once, and Run then returns nil.
