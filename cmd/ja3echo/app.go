@@ -18,6 +18,7 @@ import (
 type app struct {
 	log      *logrus.Logger
 	events   *eventLog
+	metrics  *metrics
 	httpsURL string
 }
 
@@ -54,13 +55,18 @@ type echo struct {
 	RemoteAddr string           `json:"remote_addr"`
 	TLS        *fingerprint.TLS `json:"tls"`
 	Negotiated negotiated       `json:"negotiated"`
+	HTTP       httpEcho         `json:"http"`
 	Error      string           `json:"error,omitempty"`
 }
 
+// negotiated is what the server chose. Resumed is always false while
+// session tickets are off; it is there so that tooling can check.
 type negotiated struct {
 	Version     string `json:"version"`
 	CipherSuite string `json:"cipher_suite"`
 	ALPN        string `json:"alpn"`
+	Curve       string `json:"curve"`
+	Resumed     bool   `json:"resumed"`
 }
 
 func newEcho(info *tlsconn.Info) *echo {
@@ -75,12 +81,15 @@ func newEcho(info *tlsconn.Info) *echo {
 	if info.Request != nil {
 		e.UserAgent = info.Request.UserAgent()
 		e.Browser, e.OS = parseUA(e.UserAgent)
+		e.HTTP = newHTTPEcho(info)
 	}
 	if s := info.State; s != nil {
 		e.Negotiated = negotiated{
 			Version:     tls.VersionName(s.Version),
 			CipherSuite: tls.CipherSuiteName(s.CipherSuite),
 			ALPN:        s.NegotiatedProtocol,
+			Curve:       curveName(s.CurveID),
+			Resumed:     s.DidResume,
 		}
 	}
 	return e
@@ -102,12 +111,14 @@ func (a *app) handle(info *tlsconn.Info) tlsconn.Response {
 		return a.page(newEcho(info))
 	case "/json":
 		return jsonResponse(newEcho(info))
+	case "/api/all", "/api/tls", "/api/clean", "/api/raw":
+		return jsonResponse(apiDocument(req.URL.Path, info))
 	case "/favicon.ico":
 		return tlsconn.Response{Status: http.StatusNoContent, Header: http.Header{"Cache-Control": {"max-age=86400"}}}
 	case "/robots.txt":
 		return text(http.StatusOK, "User-agent: *\nAllow: /\n")
 	}
-	return text(http.StatusNotFound, "404 not found: try / or /json\n")
+	return text(http.StatusNotFound, "404 not found: try /, /json or /api/all\n")
 }
 
 // wantsJSON reports whether the Accept header prefers JSON over HTML, so
@@ -148,15 +159,18 @@ func (a *app) done(info *tlsconn.Info) {
 		return
 	}
 	l := &logEntry{
-		Time:       info.Start.UTC().Format(time.RFC3339Nano),
-		RemoteAddr: info.Remote.String(),
-		JA3:        h.fp.JA3,
-		JA3Hash:    h.fp.JA3Hash,
-		JA3N:       h.fp.JA3N,
-		JA3NHash:   h.fp.JA3NHash,
-		SNI:        h.ch.ServerName,
-		Status:     info.Status,
-		DurationMS: float64(time.Since(info.Start).Microseconds()) / 1000,
+		Time:          info.Start.UTC().Format(time.RFC3339Nano),
+		RemoteAddr:    info.Remote.String(),
+		JA3:           h.fp.JA3,
+		JA3Hash:       h.fp.JA3Hash,
+		JA3N:          h.fp.JA3N,
+		JA3NHash:      h.fp.JA3NHash,
+		JA4:           h.fp.JA4,
+		JA4R:          h.fp.JA4R,
+		PeetPrintHash: h.fp.PeetPrintHash,
+		SNI:           h.ch.ServerName,
+		Status:        info.Status,
+		DurationMS:    float64(time.Since(info.Start).Microseconds()) / 1000,
 	}
 	if len(h.ch.ALPN) > 0 {
 		l.ALPN = strings.Join(h.ch.ALPN, ",")
@@ -174,14 +188,17 @@ func (a *app) done(info *tlsconn.Info) {
 		l.Error = info.Err.Error()
 	}
 	a.events.record(l)
+	a.metrics.logged(l)
 
-	fields := logrus.Fields{"remote": l.RemoteAddr, "ja3": l.JA3Hash, "ja3n": l.JA3NHash, "ua": l.UserAgent}
+	fields := logrus.Fields{"remote": l.RemoteAddr, "ja3": l.JA3Hash, "ja3n": l.JA3NHash, "ja4": l.JA4, "ua": l.UserAgent}
 	if l.Error != "" {
 		fields["error"] = l.Error
 	}
 	switch {
 	case l.NewJA3:
 		a.log.WithFields(fields).Info("new JA3")
+	case l.NewJA4:
+		a.log.WithFields(fields).Info("new JA4")
 	case l.NewClient:
 		a.log.WithFields(fields).Info("new client")
 	default:

@@ -24,6 +24,9 @@ type logEntry struct {
 	JA3Hash        string  `json:"ja3_hash"`
 	JA3N           string  `json:"ja3n"`
 	JA3NHash       string  `json:"ja3n_hash"`
+	JA4            string  `json:"ja4"`
+	JA4R           string  `json:"ja4_r"`
+	PeetPrintHash  string  `json:"peetprint_hash"`
 	SNI            string  `json:"sni"`
 	ALPN           string  `json:"alpn"`
 	TLSVersion     string  `json:"tls_version,omitempty"`
@@ -37,6 +40,7 @@ type logEntry struct {
 	OS             string  `json:"os,omitempty"`
 	NewJA3         bool    `json:"new_ja3"`
 	NewClient      bool    `json:"new_client"`
+	NewJA4         bool    `json:"new_ja4"`
 	Error          string  `json:"error,omitempty"`
 	DurationMS     float64 `json:"duration_ms"`
 }
@@ -51,6 +55,7 @@ type eventLog struct {
 	f       *os.File
 	w       *bufio.Writer
 	ja3s    seenSet
+	ja4s    seenSet
 	clients seenSet
 	log     *logrus.Entry
 	stop    chan struct{}
@@ -68,6 +73,7 @@ func openEventLog(path string, log *logrus.Entry) (*eventLog, error) {
 	e := &eventLog{
 		path:    path,
 		ja3s:    newSeenSet(seenLimit),
+		ja4s:    newSeenSet(seenLimit),
 		clients: newSeenSet(seenLimit),
 		log:     log,
 		stop:    make(chan struct{}),
@@ -106,12 +112,16 @@ func (e *eventLog) replay(path string) (int, error) {
 		var l struct {
 			JA3Hash   string `json:"ja3_hash"`
 			JA3NHash  string `json:"ja3n_hash"`
+			JA4       string `json:"ja4"`
 			UserAgent string `json:"user_agent"`
 		}
 		if json.Unmarshal(sc.Bytes(), &l) != nil || l.JA3Hash == "" {
 			continue
 		}
 		e.ja3s.add(l.JA3Hash)
+		if l.JA4 != "" { // lines written before JA4 existed have none
+			e.ja4s.add(l.JA4)
+		}
 		e.clients.add(l.JA3NHash + "\x00" + l.UserAgent)
 		n++
 	}
@@ -124,8 +134,12 @@ func (e *eventLog) replay(path string) (int, error) {
 // reopen (re)opens the file for appending; used at start and on SIGHUP so
 // that logrotate's create mode works.
 func (e *eventLog) reopen() error {
-	f, err := os.OpenFile(e.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(e.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
+		return fmt.Errorf("opening log file: %w", err)
+	}
+	if err := endTornLine(f); err != nil {
+		f.Close()
 		return fmt.Errorf("opening log file: %w", err)
 	}
 	e.mu.Lock()
@@ -138,6 +152,24 @@ func (e *eventLog) reopen() error {
 	}
 	e.f, e.w = f, bufio.NewWriterSize(f, 64<<10)
 	return nil
+}
+
+// endTornLine ends a last line cut short by a crash, so that the next entry
+// starts on a line of its own instead of being glued to the fragment.
+func endTornLine(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return err
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], fi.Size()-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	_, err = f.Write([]byte{'\n'})
+	return err
 }
 
 // record marks the entry's JA3 and client as seen, fills NewJA3 and
@@ -153,7 +185,8 @@ func (e *eventLog) record(l *logEntry) {
 	if l.JA3Hash != "" {
 		l.NewJA3 = e.ja3s.add(l.JA3Hash)
 		l.NewClient = e.clients.add(l.JA3NHash + "\x00" + l.UserAgent)
-		if l.NewJA3 || l.NewClient {
+		l.NewJA4 = e.ja4s.add(l.JA4)
+		if l.NewJA3 || l.NewClient || l.NewJA4 {
 			line, _ = json.Marshal(l) // cannot fail: it just did
 		}
 	}

@@ -45,6 +45,8 @@ type config struct {
 	maxHandshakes    int
 	maxConns         int
 	grace            time.Duration
+	opsConfig        // ACME and metrics: ops.go
+	edgeConfig       // PROXY protocol and per-IP limits: edge.go
 }
 
 func main() {
@@ -88,7 +90,15 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.maxHandshakes, "max-handshakes", 4096, "connections served (handshake to close) at once; more are shed")
 	fs.IntVar(&cfg.maxConns, "max-conns", 0, "connections waiting for their ClientHello at once (0: derived from the fd limit)")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 15*time.Second, "on SIGINT/SIGTERM, how long in-flight connections may finish")
+	addOpsFlags(fs, &cfg.opsConfig)
+	addEdgeFlags(fs, &cfg.edgeConfig)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := checkOps(fs, &cfg.opsConfig); err != nil {
+		return nil, err
+	}
+	if err := checkEdge(&cfg.edgeConfig); err != nil {
 		return nil, err
 	}
 	switch {

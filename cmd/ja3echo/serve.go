@@ -20,12 +20,9 @@ import (
 // accepting, let in-flight connections finish (bounded by cfg.grace), flush
 // the log file. If ready is not nil it receives the listening address.
 func serve(ctx context.Context, cfg *config, log *logrus.Logger, ready chan<- net.Addr) error {
-	certs, err := loadCertificate(cfg.certFile, cfg.keyFile)
+	ops, err := newOps(cfg, log) // certificate source (files or ACME) and metrics: ops.go
 	if err != nil {
 		return err
-	}
-	if certs.selfSigned {
-		log.Warnf("no %s or %s: serving an ephemeral self-signed certificate for localhost, 127.0.0.1 and ::1", cfg.certFile, cfg.keyFile)
 	}
 	events, err := openEventLog(cfg.logFile, log.WithField("component", "logfile"))
 	if err != nil {
@@ -33,27 +30,32 @@ func serve(ctx context.Context, cfg *config, log *logrus.Logger, ready chan<- ne
 	}
 	defer events.Close()
 
-	app := &app{log: log, events: events}
+	app := &app{log: log, events: events, metrics: ops.metrics}
 	srv := &tlsconn.Server{
-		TLSConfig: tlsConfig(certs),
+		TLSConfig: ops.tls,
 		Timeout:   cfg.handshakeTimeout,
 		MaxConns:  cfg.maxHandshakes,
 		Inspect:   app.inspect,
-		Handle:    app.handle,
-		Done:      app.done,
+		Handle:    ops.metrics.onHandle(app.handle),
+		Done:      ops.metrics.onDone(app.done),
 		Log:       log.WithField("component", "tlsconn"),
 	}
-	loop, err := poller.New(poller.Config{
+	loop, err := newLoop(cfg, srv, poller.Config{ // + PROXY protocol, per-IP limits: edge.go
 		Addr:          cfg.addr(),
 		Framer:        fingerprint.Frame,
 		Handoff:       srv.Handoff,
-		OnReject:      app.reject,
+		OnReject:      ops.metrics.onReject(app.reject),
 		HelloTimeout:  cfg.helloTimeout,
 		MaxHelloBytes: fingerprint.MaxWireBytes,
 		MaxConns:      cfg.maxConns,
 		Log:           log.WithField("component", "poller"),
 	})
 	if err != nil {
+		return err
+	}
+	stopOps, err := ops.start(ctx, loop, srv, events)
+	if err != nil {
+		loop.Stop() // releases the listener; Run was never called
 		return err
 	}
 	app.httpsURL = httpsURL(loop.Addr())
@@ -79,6 +81,7 @@ func serve(ctx context.Context, cfg *config, log *logrus.Logger, ready chan<- ne
 	if serr := srv.Shutdown(sctx); serr != nil {
 		log.WithError(serr).Warn("in-flight connections did not finish within the grace period")
 	}
+	stopOps() // no reload may race the close below
 	if cerr := events.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("closing log file: %w", cerr)
 	}

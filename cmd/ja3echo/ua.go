@@ -44,28 +44,45 @@ var tools = []struct{ token, name string }{
 }
 
 // parseUA names the client behind a User-Agent: a known tool by its product
-// token, else a browser and OS from uasurfer. Unknown parts stay empty.
+// token, else a browser from uasurfer; the OS comes from uasurfer in both
+// cases (PowerShell names Windows). Unknown parts stay empty.
 func parseUA(ua string) (browser, os nameVersion) {
 	if len(ua) > maxUALen {
 		ua = ua[:maxUALen]
 	}
-	if b, ok := parseTool(ua); ok {
-		return b, nameVersion{}
-	}
 	u := uasurfer.Parse(ua)
-	if u.Browser.Name != uasurfer.BrowserUnknown {
-		browser = nameVersion{
-			Name:    strings.TrimPrefix(u.Browser.Name.String(), "Browser"),
-			Version: formatVersion(u.Browser.Version),
-		}
-	}
 	if u.OS.Name != uasurfer.OSUnknown {
 		os = nameVersion{
 			Name:    strings.TrimPrefix(u.OS.Name.String(), "OS"),
 			Version: formatVersion(u.OS.Version),
 		}
 	}
+	if b, ok := parseTool(ua); ok {
+		return b, os
+	}
+	if u.Browser.Name != uasurfer.BrowserUnknown {
+		browser = nameVersion{
+			Name:    strings.TrimPrefix(u.Browser.Name.String(), "Browser"),
+			Version: formatVersion(u.Browser.Version),
+		}
+		// uasurfer files Edge under IE (with Edge's version).
+		if u.Browser.Name == uasurfer.BrowserIE && isEdge(ua) {
+			browser.Name = "Edge"
+		}
+	}
 	return browser, os
+}
+
+// isEdge reports whether ua carries one of Edge's product tokens (desktop
+// Chromium Edge, Android, iOS, legacy EdgeHTML).
+func isEdge(ua string) bool {
+	l := strings.ToLower(ua)
+	for _, tok := range []string{"edg/", "edga/", "edgios/", "edge/"} {
+		if strings.Contains(l, tok) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseTool matches "Token/1.2.3 ..." (the product that leads the UA) and,

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+// TestMetrics drives one connection of every kind the server counts and
+// checks each counter against the number the test itself sent.
+func TestMetrics(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.helloTimeout = time.Second // for the silent client; the others send their hello at once
+	ready := make(chan net.Addr, 1)
+	cfg.metricsAddr, cfg.metricsReady = "127.0.0.1:0", ready
+	s := startServer(t, cfg)
+	var maddr string
+	select {
+	case a := <-ready:
+		maddr = a.String()
+	case <-time.After(testTimeout):
+		t.Fatal("the metrics listener did not start")
+	}
+
+	fams := opsScrape(t, maddr)
+	for _, name := range []string{"ja3echo_connections_accepted_total", "ja3echo_hellos_total", "ja3echo_connections_held",
+		"ja3echo_connections_in_flight", "ja3echo_new_ja3_total", "ja3echo_handshake_duration_seconds", "go_goroutines"} {
+		if v, ok := opsMetricValue(fams, name); !ok || (strings.HasPrefix(name, "ja3echo_") && v != 0) {
+			t.Errorf("fresh server: %s = %v (present %v), want a 0 series", name, v, ok)
+		}
+	}
+
+	// A client that sends a whole hello and leaves: a failed handshake.
+	raw := opsDialTCP(t, s.addr)
+	if _, err := raw.Write(opsClientHello(t)); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	const good = 5
+	for range good {
+		c, _ := opsDial(t, s.addr, "localhost")
+		if status, err := opsGet(c, "/json"); err != nil || status != http.StatusOK {
+			t.Fatalf("GET /json: %d, %v", status, err)
+		}
+		c.Close()
+	}
+
+	rejected := []struct {
+		name string
+		send []byte
+	}{
+		{"plaintext_http", []byte("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")},
+		{"not_tls", []byte("SSH-2.0-OpenSSH_9.6\r\n")},
+		{"malformed", []byte{22, 3, 1, 0, 4, 2, 0, 0, 0}}, // a ServerHello where the ClientHello belongs
+		{"too_large", []byte{22, 3, 1, 0, 4, 1, 1, 0, 1}}, // declares a 65,541-byte ClientHello
+		{"timeout", nil}, // silent until --hello-timeout
+		{"peer_closed", []byte{22, 3, 1, 0, 100, 1, 0, 0}}, // part of a hello, then gone
+	}
+	for _, r := range rejected {
+		c := opsDialTCP(t, s.addr)
+		if _, err := c.Write(r.send); err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+		if r.name == "peer_closed" {
+			c.Close()
+			continue
+		}
+		// The loop closes the others; it counts before it closes.
+		b, err := io.ReadAll(c)
+		c.Close()
+		if err != nil {
+			t.Fatalf("%s: reading until the server closed: %v", r.name, err)
+		}
+		if r.name == "plaintext_http" && !strings.HasPrefix(string(b), "HTTP/1.1 400 ") {
+			t.Errorf("plaintext HTTP got %q, want a 400", b)
+		}
+	}
+
+	accepted := float64(1 + good + len(rejected))
+	fams = opsWaitMetric(t, maddr, "every connection accounted for", func(f map[string]*dto.MetricFamily) bool {
+		acc, _ := opsMetricValue(f, "ja3echo_connections_accepted_total")
+		hellos, _ := opsMetricValue(f, "ja3echo_hellos_total")
+		held, _ := opsMetricValue(f, "ja3echo_connections_held")
+		inFlight, _ := opsMetricValue(f, "ja3echo_connections_in_flight")
+		errs := 0.0
+		for _, m := range f["ja3echo_hello_errors_total"].GetMetric() {
+			errs += m.GetCounter().GetValue()
+		}
+		return acc == accepted && hellos+errs == accepted && held == 0 && inFlight == 0
+	})
+
+	checks := []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"ja3echo_connections_accepted_total", nil, accepted},
+		{"ja3echo_hellos_total", nil, 1 + good},
+		{"ja3echo_handshakes_total", []string{"result", "ok"}, good},
+		{"ja3echo_handshakes_total", []string{"result", "failed"}, 1},
+		{"ja3echo_requests_total", []string{"status", "200"}, good},
+		{"ja3echo_new_ja3_total", nil, 1},     // every Go client here sends the same hello
+		{"ja3echo_new_clients_total", nil, 2}, // (JA3N, "") for the failed one, (JA3N, "ops-test")
+		{"ja3echo_new_ja4_total", nil, 1},
+		{"ja3echo_connections_shed_total", []string{"stage", "accept"}, 0},
+		{"ja3echo_connections_shed_total", []string{"stage", "handoff"}, 0},
+		{"ja3echo_connections_limited_total", []string{"limit", "per_ip"}, 0},
+		{"ja3echo_connections_limited_total", []string{"limit", "rate"}, 0},
+		{"ja3echo_hello_errors_total", []string{"reason", "proxy_header"}, 0},
+		{"ja3echo_connections_held", nil, 0},
+		{"ja3echo_connections_in_flight", nil, 0},
+		{"ja3echo_handshake_duration_seconds", nil, good},      // sample count
+		{"ja3echo_connection_duration_seconds", nil, 1 + good}, // sample count
+	}
+	for _, r := range rejected {
+		checks = append(checks, struct {
+			name   string
+			labels []string
+			want   float64
+		}{"ja3echo_hello_errors_total", []string{"reason", r.name}, 1})
+	}
+	for _, c := range checks {
+		if got := opsMetric(t, fams, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	if f := fams["ja3echo_handshake_errors_total"]; len(f.GetMetric()) != 1 || f.GetMetric()[0].GetCounter().GetValue() != 1 {
+		t.Errorf("ja3echo_handshake_errors_total = %v, want one series at 1", f.GetMetric())
+	}
+	if got := opsMetric(t, fams, "ja3echo_build_info", "version", version); got != 1 {
+		t.Errorf("ja3echo_build_info = %v, want 1", got)
+	}
+
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := opsCountLines(t, cfg.logFile); n != 1+good {
+		t.Errorf("log file has %d lines, want %d (the served connections)", n, 1+good)
+	}
+}
+
+func opsDialTCP(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	return c
+}
+
+// opsClientHello returns the ClientHello record crypto/tls sends with the
+// config opsDial uses, captured over a pipe.
+func opsClientHello(t *testing.T) []byte {
+	t.Helper()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	_ = b.SetDeadline(time.Now().Add(testTimeout))
+	go func() { _ = tls.Client(a, opsClientTLS("localhost")).Handshake() }()
+	hdr := make([]byte, 5)
+	if _, err := io.ReadFull(b, hdr); err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+	if _, err := io.ReadFull(b, body); err != nil {
+		t.Fatal(err)
+	}
+	return append(hdr, body...)
+}
