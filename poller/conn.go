@@ -181,6 +181,9 @@ func (l *Loop) hold(fd int, remote netip.AddrPort) {
 		return
 	}
 	c := &conn{fd: fd, remote: remote, deadline: l.now() + l.timeout, pending: l.cfg.Preface != nil}
+	if fd >= len(l.conns) {
+		l.conns = append(l.conns, make([]*conn, fd+1-len(l.conns))...)
+	}
 	l.conns[fd] = c
 	l.held.Add(1)
 	// HelloTimeout is the same for every conn, so appending in accept order
@@ -196,7 +199,7 @@ func (l *Loop) hold(fd int, remote netip.AddrPort) {
 
 // forget removes c from the map and the FIFO.
 func (l *Loop) forget(c *conn) {
-	delete(l.conns, c.fd)
+	l.conns[c.fd] = nil
 	l.held.Add(-1)
 	if c.prev != nil {
 		c.prev.next = c.next

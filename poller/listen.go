@@ -133,7 +133,7 @@ func (l *Loop) accept() {
 		}
 		l.backoff = 0
 		l.accepted.Add(1)
-		if len(l.conns) >= l.cfg.MaxConns {
+		if l.held.Load() >= int64(l.cfg.MaxConns) {
 			l.overLimit.Add(1)
 			_ = unix.Close(fd) // not a conn: nobody else knows this number
 			continue

@@ -39,7 +39,10 @@ type Loop struct {
 	lim *limits // per-IP caps; Release uses it from any goroutine
 
 	// Loop goroutine only.
-	conns      map[int]*conn
+	// conns is indexed by fd: descriptors are small dense integers, and a
+	// slice costs 8 bytes per slot where a map costs several times that per
+	// pending conn (idle memory is what this loop is for).
+	conns      []*conn
 	head, tail *conn // FIFO in accept order == deadline order
 	rbuf       []byte
 	events     []unix.EpollEvent
@@ -81,7 +84,7 @@ func New(cfg Config) (*Loop, error) {
 		cfg: cfg, log: cfg.Log,
 		timeout: int64(min(cfg.HelloTimeout, 1<<62)), // so now()+timeout cannot overflow
 		epoch:   time.Now(), lfd: -1, epfd: -1, efd: -1,
-		conns: make(map[int]*conn), rbuf: make([]byte, 16<<10), events: make([]unix.EpollEvent, 256),
+		rbuf: make([]byte, 16<<10), events: make([]unix.EpollEvent, 256),
 		lim: newLimits(cfg),
 	}
 	if l.log == nil {
@@ -239,7 +242,10 @@ func (l *Loop) dispatch(ev unix.EpollEvent) {
 	default:
 		// A closed fd's number may already be reused within one batch, and
 		// handed-off fds are gone: always look the conn up.
-		c := l.conns[fd]
+		var c *conn
+		if fd >= 0 && fd < len(l.conns) {
+			c = l.conns[fd]
+		}
 		if c == nil {
 			l.stale++
 			return
