@@ -22,6 +22,9 @@ type conn struct {
 	// pending: Config.Preface is not done yet, so remote may still change
 	// and the conn holds no per-IP slot.
 	pending bool
+	// registered: the fd is in the epoll interest list. A conn whose
+	// message was already waiting at accept never is.
+	registered bool
 }
 
 // reason says why the loop closed a conn; it indexes Loop.counts.
@@ -135,7 +138,9 @@ func (l *Loop) reject(c *conn, err error) {
 func (l *Loop) closeConn(c *conn, why reason, err error) {
 	// Closing would drop the registration too, but only when no other
 	// descriptor shares the socket; deleting first keeps both exits alike.
-	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	if c.registered {
+		_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	}
 	l.forget(c)
 	if !c.pending {
 		l.lim.release(c.remote.Addr())
@@ -158,28 +163,25 @@ func (l *Loop) handoff(c *conn) {
 	// DEL must come first: a registration outlives close(2) when the new
 	// owner dups the fd (net.FileConn does), and would then spin the loop
 	// with events for a number it no longer owns.
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil); err != nil {
-		l.closeConn(c, reasonInternal, os.NewSyscallError("epoll_ctl", err))
-		return
+	if c.registered {
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil); err != nil {
+			l.closeConn(c, reasonInternal, os.NewSyscallError("epoll_ctl", err))
+			return
+		}
 	}
 	l.forget(c)
 	l.handoffs.Add(1)
 	l.cfg.Handoff(c.fd, c.buf, c.remote)
 }
 
-// hold registers a freshly accepted fd and makes it a conn. Without a
-// Preface, the conn was admitted by the per-IP limits already.
+// hold makes a freshly accepted fd a conn. Without a Preface, the conn was
+// admitted by the per-IP limits already.
+//
+// A client usually sends its hello right behind the handshake's last ACK,
+// so it is often waiting by the time accept4 returns: hold reads once
+// before registering, and a conn whose message is already complete is
+// handed off without an epoll_ctl ADD/DEL pair or another loop wakeup.
 func (l *Loop) hold(fd int, remote netip.AddrPort) {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		if l.cfg.Preface == nil {
-			l.lim.release(remote.Addr())
-		}
-		l.acceptErrors.Add(1)
-		_ = unix.Close(fd) // not a conn yet: nobody else knows this number
-		l.warn("poller: epoll_ctl add failed", os.NewSyscallError("epoll_ctl", err))
-		return
-	}
 	c := &conn{fd: fd, remote: remote, deadline: l.now() + l.timeout, pending: l.cfg.Preface != nil}
 	if fd >= len(l.conns) {
 		l.conns = append(l.conns, make([]*conn, fd+1-len(l.conns))...)
@@ -195,6 +197,17 @@ func (l *Loop) hold(fd int, remote netip.AddrPort) {
 		l.head = c
 	}
 	l.tail = c
+	if !l.read(c) {
+		return // closed or handed off already
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		l.acceptErrors.Add(1)
+		l.warn("poller: epoll_ctl add failed", os.NewSyscallError("epoll_ctl", err))
+		l.closeConn(c, reasonInternal, err)
+		return
+	}
+	c.registered = true
 }
 
 // forget removes c from the map and the FIFO.
