@@ -1,5 +1,7 @@
 # ja3echo — `make help` lists the targets.
 SHELL    := /bin/bash
+# A failing benchmark run piped into tee must still fail make.
+.SHELLFLAGS := -o pipefail -c
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 ARGS     ?=
@@ -8,7 +10,7 @@ BENCHTIME ?= 1s
 
 export GOFLAGS ?= -mod=mod
 
-.PHONY: help build run test vet fuzz bench certs clean
+.PHONY: help build run test vet fuzz bench bench-full certs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,8 +36,15 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
 
-bench: ## Go micro-benchmarks (BENCHTIME, default 1s)
+bench: ## Go micro-benchmarks (BENCHTIME, default 1s) and a short side-by-side against net/http (~1 min)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+	$(GO) run ./bench/cmd/sidebyside -short
+
+bench-full: ## the whole protocol of bench/README.md: side-by-side at c=1,8,64,256, X25519 client, idle memory (~15 min)
+	mkdir -p bench/results
+	$(GO) run ./bench/cmd/sidebyside | tee bench/results/sidebyside-default.txt
+	$(GO) run ./bench/cmd/sidebyside -c 64 -curves x25519 | tee bench/results/sidebyside-x25519.txt
+	$(GO) run ./bench/cmd/idlemem -n 19500 | tee bench/results/idlemem.txt
 
 certs: ## make an ECDSA P-256 pair in certs/ with openssl (self-signed, for localhost)
 	mkdir -p certs
