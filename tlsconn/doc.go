@@ -6,7 +6,8 @@
 // registration alive) and calls [Server.Handoff] on the loop goroutine. Handoff
 // never blocks; it starts a goroutine that runs Inspect, [New], one absolute
 // deadline, the TLS handshake, one HTTP/1.x request, Handle, one
-// "Connection: close" response, close_notify, close and Done.
+// "Connection: close" response, close_notify, close and Done. The response's
+// TLS records and its close_notify leave in a single write(2) (batch.go).
 //
 // # Ownership
 //

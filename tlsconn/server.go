@@ -179,7 +179,8 @@ func (s *Server) serve(fd int, info *Info) {
 		info.Err = err
 		return
 	}
-	tc = tls.Server(conn, s.TLSConfig)
+	bc := &batchConn{Conn: conn}
+	tc = tls.Server(bc, s.TLSConfig)
 	// No context deadline: the conn deadline already bounds the handshake, and
 	// a cancellable ctx makes crypto/tls start a watcher goroutine per conn.
 	if err := tc.HandshakeContext(context.Background()); err != nil {
@@ -187,7 +188,7 @@ func (s *Server) serve(fd int, info *Info) {
 		info.Err = fmt.Errorf("%w: %w", ErrHandshake, err)
 		var re tls.RecordHeaderError
 		if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
-			s.respond(re.Conn, info, Response{Status: http.StatusBadRequest, Body: []byte("Client sent an HTTP request to an HTTPS server.\n")})
+			s.respond(re.Conn, nil, info, Response{Status: http.StatusBadRequest, Body: []byte("Client sent an HTTP request to an HTTPS server.\n")})
 		}
 		return
 	}
@@ -200,7 +201,7 @@ func (s *Server) serve(fd int, info *Info) {
 		s.reqErrs.Add(1)
 		info.Err = err
 		if status != 0 {
-			s.respond(tc, info, Response{Status: status, Body: []byte(http.StatusText(status) + "\n")})
+			s.respond(tc, bc, info, Response{Status: status, Body: []byte(http.StatusText(status) + "\n")})
 		}
 		return
 	}
@@ -208,7 +209,7 @@ func (s *Server) serve(fd int, info *Info) {
 	if s.Handle != nil {
 		resp = s.Handle(info)
 	}
-	s.respond(tc, info, resp)
+	s.respond(tc, bc, info, resp)
 }
 
 // readRequest reads one request head through the header cap. On failure it
@@ -252,8 +253,9 @@ func headOf(b []byte) []byte {
 var ownHeaders = map[string]bool{"Content-Length": true, "Connection": true, "Transfer-Encoding": true}
 
 // respond writes r as one HTTP/1.1 message in a single Write and records the
-// status. A HEAD request gets the headers only.
-func (s *Server) respond(w io.Writer, info *Info, r Response) {
+// status. A HEAD request gets the headers only. With bc (under w's TLS) the
+// message's records and the close_notify leave in one write(2).
+func (s *Server) respond(w io.Writer, bc *batchConn, info *Info, r Response) {
 	status := r.Status
 	switch {
 	case status == 0:
@@ -261,17 +263,36 @@ func (s *Server) respond(w io.Writer, info *Info, r Response) {
 	case status < 100 || status > 999:
 		status = http.StatusInternalServerError
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
-	r.Header.WriteSubset(&b, ownHeaders)
+	msg := getBuf()
+	defer putBuf(msg)
+	b := bytes.NewBuffer(*msg)
+	fmt.Fprintf(b, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+	r.Header.WriteSubset(b, ownHeaders)
 	if r.Header.Get("Date") == "" {
-		fmt.Fprintf(&b, "Date: %s\r\n", time.Now().UTC().Format(http.TimeFormat))
+		fmt.Fprintf(b, "Date: %s\r\n", time.Now().UTC().Format(http.TimeFormat))
 	}
-	fmt.Fprintf(&b, "Content-Length: %d\r\nConnection: close\r\n\r\n", len(r.Body))
+	fmt.Fprintf(b, "Content-Length: %d\r\nConnection: close\r\n\r\n", len(r.Body))
 	if info.Request == nil || info.Request.Method != http.MethodHead {
 		b.Write(r.Body)
 	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	*msg = b.Bytes() // the grown buffer goes back to the pool
+
+	var err error
+	if bc != nil {
+		bc.hold()
+		_, err = w.Write(*msg)
+		if cw, ok := w.(interface{ CloseWrite() error }); ok && err == nil {
+			// Nothing follows the response: its close_notify leaves in the
+			// same write(2), and the Close in serve only closes.
+			err = cw.CloseWrite()
+		}
+		if ferr := bc.flush(); err == nil {
+			err = ferr
+		}
+	} else {
+		_, err = w.Write(*msg)
+	}
+	if err != nil {
 		if info.Err == nil {
 			info.Err = fmt.Errorf("%w: %w", ErrResponse, err)
 		}
@@ -288,8 +309,12 @@ func (s *Server) logResult(info *Info) {
 	if reason == "" || reason == "panic" {
 		return
 	}
-	e := s.logger().WithFields(logrus.Fields{"remote": info.Remote.String(), "reason": reason, "error": info.Err})
-	if Expected(info.Err) {
+	log, expected := s.logger(), Expected(info.Err)
+	if expected && !log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+		return // the fields allocate; scanners end many connections early
+	}
+	e := log.WithFields(logrus.Fields{"remote": info.Remote.String(), "reason": reason, "error": info.Err})
+	if expected {
 		e.Debug("tlsconn: connection ended early")
 	} else {
 		e.Warn("tlsconn: connection failed")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -22,11 +21,25 @@ type app struct {
 	httpsURL string
 }
 
-// hello is the parsed ClientHello of one connection (tlsconn.Info.Data).
+// hello is the parsed ClientHello of one connection (tlsconn.Info.Data),
+// and its User-Agent's parse once done: both the answer and the log line
+// need it, and uasurfer takes a few µs.
 type hello struct {
 	ch  *fingerprint.ClientHello
 	fp  fingerprint.Fingerprints
 	err error
+
+	uaDone      bool
+	browser, os nameVersion
+}
+
+// client is parseUA(ua), computed once per connection.
+func (h *hello) client(ua string) (browser, os nameVersion) {
+	if !h.uaDone {
+		h.browser, h.os = parseUA(ua)
+		h.uaDone = true
+	}
+	return h.browser, h.os
 }
 
 // inspect parses the hello in the connection's goroutine, off the loop.
@@ -80,7 +93,7 @@ func newEcho(info *tlsconn.Info) *echo {
 	}
 	if info.Request != nil {
 		e.UserAgent = info.Request.UserAgent()
-		e.Browser, e.OS = parseUA(e.UserAgent)
+		e.Browser, e.OS = h.client(e.UserAgent)
 		e.HTTP = newHTTPEcho(info)
 	}
 	if s := info.State; s != nil {
@@ -137,14 +150,14 @@ func text(status int, body string) tlsconn.Response {
 }
 
 func jsonResponse(v any) tlsconn.Response {
-	body, err := json.MarshalIndent(v, "", "  ")
+	body, err := marshalIndent(v) // json.MarshalIndent(v, "", "  ") + "\n", faster: jsonout.go
 	if err != nil {
 		return text(http.StatusInternalServerError, "500 cannot encode JSON\n")
 	}
 	return tlsconn.Response{
 		Status: http.StatusOK,
 		Header: http.Header{"Content-Type": {"application/json"}, "Access-Control-Allow-Origin": {"*"}},
-		Body:   append(body, '\n'),
+		Body:   body,
 	}
 }
 
@@ -155,7 +168,9 @@ func (a *app) done(info *tlsconn.Info) {
 	if h.err != nil {
 		// Not fingerprintable (the loop framed it, so this means a hello the
 		// strict parser refuses): nothing to log in the file.
-		a.log.WithFields(logrus.Fields{"remote": info.Remote.String(), "error": h.err}).Debug("unparseable ClientHello")
+		if a.log.IsLevelEnabled(logrus.DebugLevel) {
+			a.log.WithFields(logrus.Fields{"remote": info.Remote.String(), "error": h.err}).Debug("unparseable ClientHello")
+		}
 		return
 	}
 	l := &logEntry{
@@ -181,7 +196,7 @@ func (a *app) done(info *tlsconn.Info) {
 	}
 	if r := info.Request; r != nil {
 		l.Method, l.Path, l.UserAgent = r.Method, r.URL.Path, r.UserAgent()
-		b, o := parseUA(l.UserAgent)
+		b, o := h.client(l.UserAgent)
 		l.Browser, l.BrowserVersion, l.OS = b.Name, b.Version, o.Name
 	}
 	if info.Err != nil {
@@ -190,6 +205,9 @@ func (a *app) done(info *tlsconn.Info) {
 	a.events.record(l)
 	a.metrics.logged(l)
 
+	if !l.NewJA3 && !l.NewJA4 && !l.NewClient && !a.log.IsLevelEnabled(logrus.DebugLevel) {
+		return // the line would be dropped: do not build its fields (a map, two entries)
+	}
 	fields := logrus.Fields{"remote": l.RemoteAddr, "ja3": l.JA3Hash, "ja3n": l.JA3NHash, "ja4": l.JA4, "ua": l.UserAgent}
 	if l.Error != "" {
 		fields["error"] = l.Error

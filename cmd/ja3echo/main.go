@@ -45,8 +45,11 @@ type config struct {
 	maxHandshakes    int
 	maxConns         int
 	grace            time.Duration
-	opsConfig        // ACME and metrics: ops.go
-	edgeConfig       // PROXY protocol and per-IP limits: edge.go
+	kex              string // key exchange policy: kex.go
+
+	opsConfig   // ACME and metrics: ops.go
+	edgeConfig  // PROXY protocol and per-IP limits: edge.go
+	debugConfig // pprof: pprof.go
 }
 
 func main() {
@@ -61,6 +64,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ja3echo:", err)
 		os.Exit(2)
 	}
+	tuneGC() // GOGC and GOMEMLIMIT defaults for a handshake server: gc.go
 	log := newLogger(os.Stdout, cfg.debug)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -90,8 +94,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.maxHandshakes, "max-handshakes", 4096, "connections served (handshake to close) at once; more are shed")
 	fs.IntVar(&cfg.maxConns, "max-conns", 0, "connections waiting for their ClientHello at once (0: derived from the fd limit)")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 15*time.Second, "on SIGINT/SIGTERM, how long in-flight connections may finish")
+	fs.StringVar(&cfg.kex, "kex", kexPQ, "TLS 1.3 key exchange when a client offers several: pq (X25519MLKEM768, post-quantum hybrid) or classical (X25519 when the client supports it: less CPU, no protection against harvest-now-decrypt-later)")
 	addOpsFlags(fs, &cfg.opsConfig)
 	addEdgeFlags(fs, &cfg.edgeConfig)
+	addDebugFlags(fs, &cfg.debugConfig)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -99,6 +105,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, err
 	}
 	if err := checkEdge(&cfg.edgeConfig); err != nil {
+		return nil, err
+	}
+	if err := checkDebug(&cfg.debugConfig); err != nil {
+		return nil, err
+	}
+	if err := checkKex(cfg.kex); err != nil {
 		return nil, err
 	}
 	switch {

@@ -148,12 +148,14 @@ func newOps(cfg *config, log *logrus.Logger) (*ops, error) {
 	if err != nil {
 		return nil, err
 	}
+	applyKex(tc, cfg.kex)
+	answerAnyALPN(tc)
 	return &ops{cfg: cfg, log: log, tls: tc, certs: certs, acme: am, metrics: newMetrics()}, nil
 }
 
-// start exports the loop's and server's counters, opens the metrics
-// listener, watches SIGHUP and prefetches ACME certificates. stop must run
-// before events is closed: it waits for a reload in progress.
+// start exports the loop's and server's counters, opens the metrics (and
+// pprof) listeners, watches SIGHUP and prefetches ACME certificates. stop
+// must run before events is closed: it waits for a reload in progress.
 func (o *ops) start(ctx context.Context, loop *poller.Loop, srv *tlsconn.Server, events *eventLog) (stop func(), err error) {
 	o.metrics.watch(loop.Stats, srv.Stats)
 	stopMetrics := func() {}
@@ -161,6 +163,14 @@ func (o *ops) start(ctx context.Context, loop *poller.Loop, srv *tlsconn.Server,
 		stopMetrics, err = o.metrics.serve(o.cfg.metricsAddr, o.log.WithField("component", "metrics"), o.cfg.metricsReady)
 		if err != nil {
 			return nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
+	}
+	stopPprof := func() {}
+	if o.cfg.pprofAddr != "" {
+		stopPprof, err = servePprof(o.cfg.pprofAddr, o.log.WithField("component", "pprof"), o.cfg.pprofReady)
+		if err != nil {
+			stopMetrics()
+			return nil, fmt.Errorf("--pprof-addr: %w", err)
 		}
 	}
 	r := &reloader{certFile: o.cfg.certFile, keyFile: o.cfg.keyFile, certs: o.certs, events: events,
@@ -172,5 +182,6 @@ func (o *ops) start(ctx context.Context, loop *poller.Loop, srv *tlsconn.Server,
 	return func() {
 		stopReload()
 		stopMetrics()
+		stopPprof()
 	}, nil
 }

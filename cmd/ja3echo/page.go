@@ -54,8 +54,12 @@ func cspHash(s string) string {
 }
 
 func (a *app) page(e *echo) tlsconn.Response {
-	var b bytes.Buffer
-	if err := pageTemplate.Execute(&b, newPageView(e)); err != nil {
+	v := newPageView(e)
+	// One allocation for the whole page: the shell with its CSS and script,
+	// the tables, and room for the few values the template prints (the
+	// User-Agent is capped by tlsconn's header limit).
+	b := bytes.NewBuffer(make([]byte, 0, len(pageSource)+len(pageCSS)+len(pageJS)+v.size+4<<10))
+	if err := pageTemplate.Execute(b, v); err != nil {
 		return text(http.StatusInternalServerError, "500 cannot render page\n")
 	}
 	return tlsconn.Response{
