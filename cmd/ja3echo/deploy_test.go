@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	dto "github.com/prometheus/client_model/go"
 )
 
 const (
@@ -102,23 +99,7 @@ func TestLogrotateConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	served := 0
-	batch := func(n int) {
-		t.Helper()
-		for range n {
-			c, _ := opsDial(t, p.addr, "localhost")
-			if status, err := opsGet(c, "/json"); err != nil || status != http.StatusOK {
-				t.Fatalf("GET /json: %d, %v", status, err)
-			}
-			c.Close()
-		}
-		served += n
-		opsWaitMetric(t, p.metrics, "the batch logged", func(f map[string]*dto.MetricFamily) bool {
-			ok, _ := opsMetricValue(f, "ja3echo_requests_total", "status", "200")
-			inFlight, _ := opsMetricValue(f, "ja3echo_connections_in_flight")
-			return ok == float64(served) && inFlight == 0
-		})
-	}
+	batch := opsBatcher(t, p)
 	batch(3)
 	// The buffer is flushed every second; notifempty would skip a file
 	// that looks empty, so flush it the way an operator could: SIGHUP.

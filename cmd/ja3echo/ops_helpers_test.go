@@ -300,3 +300,26 @@ func opsServedName(t *testing.T, addr string) string {
 	c.Close()
 	return name
 }
+
+// opsBatcher returns a function that serves n GET /json requests on p and
+// waits until all of them (counting earlier batches) are logged: Done, which
+// writes the line, runs before a conn leaves in_flight.
+func opsBatcher(t *testing.T, p *opsProc) func(n int) {
+	served := 0
+	return func(n int) {
+		t.Helper()
+		for range n {
+			c, _ := opsDial(t, p.addr, "localhost")
+			if status, err := opsGet(c, "/json"); err != nil || status != http.StatusOK {
+				t.Fatalf("GET /json: %d, %v", status, err)
+			}
+			c.Close()
+		}
+		served += n
+		opsWaitMetric(t, p.metrics, "the batch logged", func(f map[string]*dto.MetricFamily) bool {
+			ok, _ := opsMetricValue(f, "ja3echo_requests_total", "status", "200")
+			inFlight, _ := opsMetricValue(f, "ja3echo_connections_in_flight")
+			return ok == float64(served) && inFlight == 0
+		})
+	}
+}

@@ -64,24 +64,7 @@ func TestSIGHUPReopensLog(t *testing.T) {
 			dir := t.TempDir()
 			logFile, rotated := filepath.Join(dir, "ja3echo.log"), filepath.Join(dir, "ja3echo.log.1")
 			p := startOpsProc(t, true, "--port", "0", "--log-file", logFile)
-			served := 0
-			batch := func(n int) {
-				t.Helper()
-				for range n {
-					c, _ := opsDial(t, p.addr, "localhost")
-					if status, err := opsGet(c, "/json"); err != nil || status != http.StatusOK {
-						t.Fatalf("GET /json: %d, %v", status, err)
-					}
-					c.Close()
-				}
-				served += n
-				// Done (which writes the line) runs before a conn leaves in_flight.
-				opsWaitMetric(t, p.metrics, "the batch logged", func(f map[string]*dto.MetricFamily) bool {
-					ok, _ := opsMetricValue(f, "ja3echo_requests_total", "status", "200")
-					inFlight, _ := opsMetricValue(f, "ja3echo_connections_in_flight")
-					return ok == float64(served) && inFlight == 0
-				})
-			}
+			batch := opsBatcher(t, p)
 
 			batch(3)
 			var wantRotated int
