@@ -46,6 +46,8 @@ type Loop struct {
 	head, tail *conn // FIFO in accept order == deadline order
 	rbuf       []byte
 	events     []unix.EpollEvent
+	rsa        unix.RawSockaddrAny // accept4's peer address, reused
+	rsaLen     uint32
 	quit       bool
 	paused     bool          // listener out of epoll after an accept failure
 	backoff    time.Duration // current accept backoff; 0 after a success
@@ -85,7 +87,11 @@ func New(cfg Config) (*Loop, error) {
 		timeout: int64(min(cfg.HelloTimeout, 1<<62)), // so now()+timeout cannot overflow
 		epoch:   time.Now(), lfd: -1, epfd: -1, efd: -1,
 		rbuf: make([]byte, 16<<10), events: make([]unix.EpollEvent, 256),
-		lim: newLimits(cfg),
+		// Room for every fd number the process can have (up to 1M), so
+		// growing never leaves old copies behind; pages nobody indexes
+		// are never touched and cost no RSS.
+		conns: make([]*conn, 0, min(fdLimit(), 1<<20)),
+		lim:   newLimits(cfg),
 	}
 	if l.log == nil {
 		lg := logrus.New()
