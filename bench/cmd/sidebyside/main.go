@@ -3,7 +3,9 @@
 // same certificate), then for several rounds runs the load generator against
 // each in turn at each concurrency, alternating the order A B, B A, ... so
 // that drift of a shared host hits both alike, and measures the crypto
-// ceiling (the server half of one handshake) before and after every run.
+// ceiling (the server half of one handshake) before and after every run, for
+// the key exchange each server negotiates (they may differ: ja3echo
+// --kex classical takes X25519 where the baseline takes X25519MLKEM768).
 // It prints one table of medians and appends every raw run as a JSON line.
 //
 //	go run ./bench/cmd/sidebyside -short            # about a minute
@@ -134,7 +136,8 @@ func parseFlags() (*options, error) {
 type server struct {
 	name string
 	proc *bench.Process
-	vars string // expvar URL, "" without -allocs
+	vars string            // expvar URL, "" without -allocs
+	kex  bench.KeyExchange // what it negotiates with the client (from the warmup)
 }
 
 func run(ctx context.Context, o *options) error {
@@ -184,13 +187,24 @@ func run(ctx context.Context, o *options) error {
 		servers[0].proc.PID(), servers[0].proc.Addr, servers[1].proc.PID(), servers[1].proc.Addr)
 
 	base := bench.LoadConfig{Kex: o.kex, Sources: srcs, Path: o.path}
-	for _, s := range servers {
+	negotiated := map[string]bench.KeyExchange{}
+	for i := range servers {
+		s := &servers[i]
 		cfg := base
 		cfg.Target, cfg.Concurrency, cfg.Duration = s.proc.Addr, 8, o.warmup
-		if _, err := bench.Load(ctx, cfg); err != nil {
+		res, err := bench.Load(ctx, cfg)
+		if err != nil {
 			return err
 		}
+		// The server picks the group, so each is held to the ceiling of
+		// what it negotiated, not of what the client prefers.
+		if s.kex, err = serverKex(o.kex, res.Negotiated); err != nil {
+			return fmt.Errorf("%s during the warmup: %w", s.name, err)
+		}
+		negotiated[s.name] = s.kex
+		fmt.Fprintf(os.Stderr, "%s negotiates %s\n", s.name, s.kex.Name)
 	}
+	kexes := distinctKexes(servers)
 	if !o.short {
 		// The whole ceiling matrix once, for the record; the table uses the
 		// per-round measurement of the negotiated key exchange.
@@ -199,7 +213,7 @@ func run(ctx context.Context, o *options) error {
 		}
 	}
 
-	sum := newSummary(o, meta)
+	sum := newSummary(o, meta, negotiated)
 	pair := 0
 	for r := 1; r <= o.rounds; r++ {
 		fmt.Fprintf(os.Stderr, "round %d/%d\n", r, o.rounds)
@@ -209,25 +223,27 @@ func run(ctx context.Context, o *options) error {
 				order[0], order[1] = order[1], order[0]
 			}
 			pair++
-			// The ceiling before and after each run, and the run's ratio to
-			// their mean: the host's speed drifts by tens of percent within
-			// minutes.
-			prev, err := o.ceiling(ctx, rec, cert, r, conc)
+			// The ceilings before and after each run, and the run's ratio
+			// to the mean of its server's key exchange: the host's speed
+			// drifts by tens of percent within minutes.
+			prev, err := o.ceilings(ctx, rec, cert, kexes, r, conc)
 			if err != nil {
 				return err
 			}
-			sum.ceilings = append(sum.ceilings, prev)
+			sum.ceilings = append(sum.ceilings, prev...)
 			for i, s := range order {
 				res, err := o.measure(ctx, rec, base, s, conc, r, i)
 				if err != nil {
 					return err
 				}
-				next, err := o.ceiling(ctx, rec, cert, r, conc)
+				next, err := o.ceilings(ctx, rec, cert, kexes, r, conc)
 				if err != nil {
 					return err
 				}
-				sum.ceilings = append(sum.ceilings, next)
-				sum.add(r, s.name, res, (prev.ServerUS+next.ServerUS)/2)
+				sum.ceilings = append(sum.ceilings, next...)
+				if err := sum.add(r, s.name, res, prev, next); err != nil {
+					return err
+				}
 				prev = next
 			}
 		}
@@ -285,9 +301,22 @@ func (o *options) measure(ctx context.Context, rec *recorder, base bench.LoadCon
 	return tries[best], nil
 }
 
-// ceiling measures the crypto ceiling on a quiet machine, redoing it like
-// measure when other processes disturbed it.
-func (o *options) ceiling(ctx context.Context, rec *recorder, cert tls.Certificate, round, conc int) (bench.CeilingResult, error) {
+// ceilings measures the crypto ceiling of each of kexes, in that order.
+func (o *options) ceilings(ctx context.Context, rec *recorder, cert tls.Certificate, kexes []bench.KeyExchange, round, conc int) ([]bench.CeilingResult, error) {
+	out := make([]bench.CeilingResult, 0, len(kexes))
+	for _, kex := range kexes {
+		c, err := o.ceiling(ctx, rec, cert, kex, round, conc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// ceiling measures the crypto ceiling of kex on a quiet machine, redoing it
+// like measure when other processes disturbed it.
+func (o *options) ceiling(ctx context.Context, rec *recorder, cert tls.Certificate, kex bench.KeyExchange, round, conc int) (bench.CeilingResult, error) {
 	var best ceilingLine
 	for attempt := 0; attempt <= o.retries; attempt++ {
 		if _, _, err := bench.WaitQuiet(ctx, o.quiet, o.quietWait); err != nil {
@@ -298,7 +327,7 @@ func (o *options) ceiling(ctx context.Context, rec *recorder, cert tls.Certifica
 			return bench.CeilingResult{}, err
 		}
 		self0 := bench.SelfCPU()
-		c, err := bench.Ceiling(cert, o.key, o.kex, o.ceilingN)
+		c, err := bench.Ceiling(cert, o.key, kex, o.ceilingN)
 		if err != nil {
 			return bench.CeilingResult{}, err
 		}
@@ -360,7 +389,7 @@ func startServers(o *options, tmp, jbin, bbin, certFile, keyFile string) ([]serv
 		_ = j.Stop()
 		return nil, err
 	}
-	return []server{{"ja3echo", j, jvars}, {"baseline", b, bvars}}, nil
+	return []server{{name: "ja3echo", proc: j, vars: jvars}, {name: "baseline", proc: b, vars: bvars}}, nil
 }
 
 func ceilingMatrix(rec *recorder, n int) error {

@@ -14,8 +14,9 @@ import (
 type summary struct {
 	o        *options
 	meta     bench.Meta
+	kex      map[string]bench.KeyExchange // each server's negotiated key exchange; o.kex if absent
 	ceilings []bench.CeilingResult        // every measurement, in order
-	ceilRun  map[runKey]float64           // server µs of the ceiling around each run
+	ceilRun  map[runKey]float64           // server µs of its kex's ceiling around each run
 	runs     map[runKey]*bench.LoadResult // one per (round, c, server)
 	names    []string                     // servers, table order
 }
@@ -25,15 +26,31 @@ type runKey struct {
 	server   string
 }
 
-func newSummary(o *options, meta bench.Meta) *summary {
-	return &summary{o: o, meta: meta, ceilRun: map[runKey]float64{},
+func newSummary(o *options, meta bench.Meta, kex map[string]bench.KeyExchange) *summary {
+	return &summary{o: o, meta: meta, kex: kex, ceilRun: map[runKey]float64{},
 		runs: map[runKey]*bench.LoadResult{}, names: []string{"ja3echo", "baseline"}}
 }
 
-// add records a run and the ceiling (server µs) measured around it.
-func (s *summary) add(round int, server string, r *bench.LoadResult, ceilingUS float64) {
+// kexOf is the key exchange server negotiates, whose ceiling it is held to.
+func (s *summary) kexOf(server string) bench.KeyExchange {
+	if k, ok := s.kex[server]; ok {
+		return k
+	}
+	return s.o.kex
+}
+
+// add records a run and the mean server µs of the ceilings of its server's
+// key exchange measured right before and right after it.
+func (s *summary) add(round int, server string, r *bench.LoadResult, before, after []bench.CeilingResult) error {
+	kex := s.kexOf(server).Name
+	b, okB := findCeiling(before, kex)
+	a, okA := findCeiling(after, kex)
+	if !okB || !okA {
+		return fmt.Errorf("no %s ceiling measured around %s's run", kex, server)
+	}
 	k := runKey{round, r.Concurrency, server}
-	s.runs[k], s.ceilRun[k] = r, ceilingUS
+	s.runs[k], s.ceilRun[k] = r, (b.ServerUS+a.ServerUS)/2
+	return nil
 }
 
 // series returns f of every round's run of (c, server), skipping rounds
@@ -82,10 +99,6 @@ func spread(v []float64) string {
 
 func (s *summary) print(w io.Writer) {
 	o := s.o
-	var ceilS, ceilC []float64
-	for _, c := range s.ceilings {
-		ceilS, ceilC = append(ceilS, c.ServerUS), append(ceilC, c.ClientUS)
-	}
 	baseline := "net/http baseline"
 	if o.baselineJA3 {
 		baseline += " with -ja3"
@@ -103,12 +116,12 @@ func (s *summary) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "ja3echo binary sha256 %.16s, built %s from revision %s\n", b.SHA256, b.Built, rev)
 	}
-	fmt.Fprintf(w, "crypto ceiling (server half of one full handshake; %d measurements of %d, before and after every run): median %.0f µs (range %s); client half %.0f µs\n",
-		len(ceilS), o.ceilingN, bench.Median(ceilS), spread(ceilS), bench.Median(ceilC))
-	fmt.Fprintf(w, "medians over rounds; ÷base and ×ceil are medians of per-round ratios, [range]; srv%%/lg%% = server/loadgen CPU as %% of all %d cores, oth%% = other processes + steal; allocs and KiB: server heap allocations per connection (expvar)\n\n", s.meta.NProc)
+	fmt.Fprintf(w, "crypto ceiling (server half of one full handshake, median of %d handshakes; measured before and after every run for each key exchange negotiated): %s\n",
+		o.ceilingN, s.ceilingMedians())
+	fmt.Fprintf(w, "medians over rounds; ÷base and ×ceil are medians of per-round ratios, [range], ×ceil to the ceiling of the server's own kex (last column); srv%%/lg%% = server/loadgen CPU as %% of all %d cores, oth%% = other processes + steal; allocs and KiB: server heap allocations per connection (expvar)\n\n", s.meta.NProc)
 
 	fmt.Fprintf(w, "%5s  %-8s  %7s  %-17s  %7s  %7s  %7s  %-17s  %-17s  %4s  %4s  %4s  %4s  %6s  %5s  %6s  %s\n",
-		"c", "server", "conn/s", "÷base", "p50 ms", "p99 ms", "µs/conn", "÷base", "×ceil", "srv%", "lg%", "sum", "oth%", "allocs", "KiB", "errors", "full/resumed")
+		"c", "server", "conn/s", "÷base", "p50 ms", "p99 ms", "µs/conn", "÷base", "×ceil", "srv%", "lg%", "sum", "oth%", "allocs", "KiB", "errors", "full/resumed kex")
 	for _, c := range o.conc {
 		for i, name := range s.names {
 			cs := s.series(c, name, byRound(cps))
@@ -134,12 +147,12 @@ func (s *summary) print(w io.Writer) {
 			}
 			allocs := s.series(c, name, byRound(func(r *bench.LoadResult) float64 { return r.ServerMallocs }))
 			kib := s.series(c, name, byRound(func(r *bench.LoadResult) float64 { return r.ServerAllocB / 1024 }))
-			fmt.Fprintf(w, "%5s  %-8s  %7.0f  %-17s  %7.2f  %7.2f  %7.0f  %-17s  %-17s  %4.0f  %4.0f  %4.0f  %4.0f  %6.0f  %5.1f  %6d  %d/%d%s\n",
+			fmt.Fprintf(w, "%5s  %-8s  %7.0f  %-17s  %7.2f  %7.2f  %7.0f  %-17s  %-17s  %4.0f  %4.0f  %4.0f  %4.0f  %6.0f  %5.1f  %6d  %d/%d %s%s\n",
 				label, name, bench.Median(cs), cpsRatio,
 				bench.Median(s.series(c, name, byRound(p50))),
 				bench.Median(s.series(c, name, byRound(func(r *bench.LoadResult) float64 { return r.P99MS }))),
 				bench.Median(cpus), cpuRatio, fmt.Sprintf("%.2f [%s]", bench.Median(xc), spread(xc)),
-				bench.Median(srv), bench.Median(lg), bench.Median(sumShare), bench.Median(other), bench.Median(allocs), bench.Median(kib), errs, full, resumed, kexes)
+				bench.Median(srv), bench.Median(lg), bench.Median(sumShare), bench.Median(other), bench.Median(allocs), bench.Median(kib), errs, full, resumed, s.kexOf(name).Name, kexes)
 		}
 	}
 	fmt.Fprintln(w)
@@ -147,7 +160,7 @@ func (s *summary) print(w io.Writer) {
 }
 
 // counts adds up errors and handshakes over the rounds, and names any key
-// exchange other than the one the ceiling was measured for.
+// exchange other than the server's own, whose ceiling it is held to.
 func (s *summary) counts(c int, name string) (errs, full, resumed int, other string) {
 	var odd []string
 	for round := 1; round <= s.o.rounds; round++ {
@@ -157,7 +170,7 @@ func (s *summary) counts(c int, name string) (errs, full, resumed int, other str
 		}
 		errs, full, resumed = errs+r.Errors, full+r.Full, resumed+r.Resumed
 		for k, n := range r.Negotiated {
-			if k != s.o.kex.Name {
+			if k != s.kexOf(name).Name {
 				odd = append(odd, fmt.Sprintf("%s=%d", k, n))
 			}
 		}
@@ -181,8 +194,8 @@ func (s *summary) targets(w io.Writer) {
 		ur, cr := bench.Median(s.ratios(c, cpu)), bench.Median(s.ratios(c, cps))
 		xc := bench.Median(s.series(c, "ja3echo", s.overCeiling))
 		if c > 1 {
-			fmt.Fprintf(w, "  c=%-3d server CPU/conn %.2f × baseline (≤ 0.80: %s), %.2f × ceiling (≤ 1.15: %s)\n",
-				c, ur, verdict(ur <= 0.80), xc, verdict(xc <= 1.15))
+			fmt.Fprintf(w, "  c=%-3d server CPU/conn %.2f × baseline (≤ 0.80: %s), %.2f × %s ceiling (≤ 1.15: %s)\n",
+				c, ur, verdict(ur <= 0.80), xc, s.kexOf("ja3echo").Name, verdict(xc <= 1.15))
 		}
 		fmt.Fprintf(w, "  c=%-3d conn/s %.2f × baseline (≥ 1.05: %s)\n", c, cr, verdict(cr >= 1.05))
 		if c == 1 {
@@ -207,6 +220,35 @@ func (s *summary) targets(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  ja3echo errors %d (zero: %s), handshakes full %d resumed %d (all full: %s)\n",
 		errs, verdict(errs == 0), full, resumed, verdict(resumed == 0 && full > 0))
+}
+
+// ceilingMedians is the median ceiling of each key exchange measured, the
+// servers' own first (in table order), with its range and client half.
+func (s *summary) ceilingMedians() string {
+	names := make([]string, 0, len(s.names)+len(s.ceilings))
+	for _, n := range s.names {
+		names = append(names, s.kexOf(n).Name)
+	}
+	for _, c := range s.ceilings {
+		names = append(names, c.Kex)
+	}
+	var parts []string
+	for _, kex := range kexOrder(names...) {
+		var srv, cli []float64
+		for _, c := range s.ceilings {
+			if c.Kex == kex {
+				srv, cli = append(srv, c.ServerUS), append(cli, c.ClientUS)
+			}
+		}
+		if len(srv) > 0 {
+			parts = append(parts, fmt.Sprintf("%s median %.0f µs (%d measurements, range %s), client half %.0f µs",
+				kex, bench.Median(srv), len(srv), spread(srv), bench.Median(cli)))
+		}
+	}
+	if len(parts) == 0 {
+		return "none measured"
+	}
+	return strings.Join(parts, "; ")
 }
 
 func versionName(v uint16) string {
