@@ -93,6 +93,20 @@ func TestShufflingParrotStability(t *testing.T) {
 	}
 }
 
+// randomizedSeed fixes the choices of HelloRandomizedALPN. With about one
+// seed in seven, uTLS offers a group it then cannot complete after the
+// server's HelloRetryRequest ("tls: CurvePreferences includes unsupported
+// curve", on the client, before it sends anything else): a uTLS limit, and
+// with a fresh seed per run it made this test fail at random. This seed
+// completes the handshake.
+var randomizedSeed = func() *utls.PRNGSeed {
+	var s utls.PRNGSeed
+	for i := range s {
+		s[i] = byte(i)
+	}
+	return &s
+}()
+
 // parrotJSON does one GET /json with the parrot's hello and returns the body.
 func parrotJSON(addr string, id utls.ClientHelloID) ([]byte, error) {
 	raw, err := net.DialTimeout("tcp", addr, testTimeout)
@@ -103,7 +117,7 @@ func parrotJSON(addr string, id utls.ClientHelloID) ([]byte, error) {
 	_ = raw.SetDeadline(time.Now().Add(testTimeout))
 	cfg := &utls.Config{ServerName: "localhost", InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}} //nolint:gosec // test client
 	if id == utls.HelloRandomizedALPN {
-		id.Seed, _ = utls.NewPRNGSeed()
+		id.Seed = randomizedSeed
 	}
 	uc := utls.UClient(raw, cfg, id)
 	if err := uc.Handshake(); err != nil {
