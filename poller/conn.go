@@ -19,8 +19,8 @@ type conn struct {
 	buf        []byte
 	remote     netip.AddrPort
 	prev, next *conn // deadline FIFO
-	// pending: Config.Preface is not done yet, so remote may still change
-	// and the conn holds no per-IP slot.
+	// pending: not admitted yet (Config.Preface is not done), so remote may
+	// still change and Config.Release is not owed.
 	pending bool
 	// registered: the fd is in the epoll interest list. A conn whose
 	// message was already waiting at accept never is.
@@ -36,14 +36,13 @@ const (
 	reasonTooLarge
 	reasonRejected
 	reasonPreface
-	reasonPerIP
-	reasonRate
+	reasonRefused
 	reasonShutdown
 	reasonInternal
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"peer closed", "timeout", "too large", "rejected", "preface", "per-IP limit", "rate limit", "shutdown", "internal error"}
+var reasonNames = [numReasons]string{"peer closed", "timeout", "too large", "rejected", "preface", "refused", "shutdown", "internal error"}
 
 // read does one read into the shared loop buffer and appends what came to
 // c.buf. It reports whether c is still held afterwards.
@@ -87,7 +86,7 @@ func (l *Loop) read(c *conn) bool {
 }
 
 // preface runs Config.Preface on c's bytes. Once it is done, it strips the
-// preface, adopts the remote it names and applies the per-IP limits to that
+// preface, adopts the remote it names and asks Config.Admit about that
 // remote. It reports whether c is still held.
 func (l *Loop) preface(c *conn) bool {
 	n, remote, err := l.cfg.Preface(c.buf, c.remote)
@@ -109,8 +108,8 @@ func (l *Loop) preface(c *conn) bool {
 	if remote.IsValid() {
 		c.remote = remote
 	}
-	if why, ok := l.lim.admit(c.remote.Addr()); !ok {
-		l.closeConn(c, why, nil)
+	if err := l.admit(c.remote); err != nil {
+		l.closeConn(c, reasonRefused, err)
 		return false
 	}
 	c.pending = false
@@ -133,8 +132,8 @@ func (l *Loop) reject(c *conn, err error) {
 }
 
 // closeConn is one of the two exits of a conn; it is the only code that
-// closes a conn's fd. Counting happens before the close so that a peer that
-// sees the close also sees the counter.
+// closes a conn's fd, and the only caller of Config.Release. Counting happens
+// before the close so that a peer that sees the close also sees the counter.
 func (l *Loop) closeConn(c *conn, why reason, err error) {
 	// Closing would drop the registration too, but only when no other
 	// descriptor shares the socket; deleting first keeps both exits alike.
@@ -142,19 +141,33 @@ func (l *Loop) closeConn(c *conn, why reason, err error) {
 		_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 	}
 	l.forget(c)
-	if !c.pending {
-		l.lim.release(c.remote.Addr())
+	if !c.pending && l.cfg.Release != nil {
+		l.cfg.Release(c.remote)
 	}
+	l.drop(c.fd, c.remote, why, len(c.buf), err)
+}
+
+// drop counts and closes fd, then logs it at Debug. It serves closeConn
+// and the refusals at accept, which never become a conn.
+func (l *Loop) drop(fd int, remote netip.AddrPort, why reason, buffered int, err error) {
 	l.counts[why].Add(1)
-	_ = unix.Close(c.fd)
+	_ = unix.Close(fd)
 	if l.log.Logger.IsLevelEnabled(logrus.DebugLevel) { // the fields allocate
-		e := l.log.WithFields(logrus.Fields{"fd": c.fd, "remote": c.remote.String(),
-			"reason": reasonNames[why], "buffered": len(c.buf)})
+		e := l.log.WithFields(logrus.Fields{"fd": fd, "remote": remote.String(),
+			"reason": reasonNames[why], "buffered": buffered})
 		if err != nil {
 			e = e.WithError(err)
 		}
 		e.Debug("poller: closed conn")
 	}
+}
+
+// admit asks Config.Admit, if set, about a conn from remote.
+func (l *Loop) admit(remote netip.AddrPort) error {
+	if l.cfg.Admit == nil {
+		return nil
+	}
+	return l.cfg.Admit(remote)
 }
 
 // handoff is the other exit: the conn leaves epoll and the loop, and its fd
@@ -175,7 +188,7 @@ func (l *Loop) handoff(c *conn) {
 }
 
 // hold makes a freshly accepted fd a conn. Without a Preface, the conn was
-// admitted by the per-IP limits already.
+// admitted already; with one, it is admitted once the Preface is done.
 //
 // A client usually sends its hello right behind the handshake's last ACK,
 // so it is often waiting by the time accept4 returns: hold reads once

@@ -8,16 +8,18 @@
 // buffer sized to what they sent, so a flood of silent clients is cheap until
 // HelloTimeout closes them.
 //
-// A connection leaves the loop in exactly one of two ways: it is closed by the
-// loop (timeout, size cap, Framer or Preface error, per-IP limit, hang-up,
-// shutdown), or it is removed from epoll and passed to Handoff, which owns
-// the fd from then on.
+// A connection leaves the loop in exactly one of two ways: closeConn (timeout,
+// size cap, Framer or Preface error, refused by Admit, hang-up, shutdown),
+// or handoff: it is removed from epoll and passed to Handoff, which owns the
+// fd from then on.
 //
-// Two options guard the edge. A Preface, such as a load balancer's PROXY
+// Two hooks guard the edge. A Preface, such as a load balancer's PROXY
 // protocol header, is read and stripped before the Framer sees a byte, and
-// may name the client's real address. Per-IP limits (MaxPerIP, RatePerIP)
-// close a client's excess connections at accept, or once its Preface has
-// named it; they never make the loop wait.
+// may name the client's real address. Admit decides on each connection by
+// that address, at accept or once the Preface has named it, and Release
+// tells its owner when an admitted connection is closed: policy such as
+// per-IP limits lives with the caller, and the loop keeps no per-client
+// state.
 //
 //	l, err := poller.New(poller.Config{
 //		Addr:    "127.0.0.1:8443",
@@ -54,7 +56,7 @@ type Handoff func(fd int, buffered []byte, remote netip.AddrPort)
 // than ErrNeedMore; it must be fast and must not keep buf. On success, the
 // first n bytes are stripped (the Framer and Handoff never see them) and
 // remote, if valid, replaces peer as the conn's address from then on: in
-// per-IP limits, OnReject, Handoff and logs. Any other error closes the conn.
+// Admit, Release, OnReject, Handoff and logs. Any other error closes the conn.
 type Preface func(buf []byte, peer netip.AddrPort) (n int, remote netip.AddrPort, err error)
 
 // ErrNeedMore is what a Preface returns, possibly wrapped, while buf may
@@ -88,17 +90,18 @@ type Config struct {
 	// Preface, if set, runs before the Framer (see Preface). The hello
 	// deadline and MaxHelloBytes cover it too.
 	Preface Preface
-	// MaxPerIP caps the conns per client address (its Preface remote, if
-	// any; IPv6 by /64): those held by the loop plus those handed off and
-	// not yet given back with Loop.Release. Over it, a conn is closed at
-	// once. Zero or less means no cap.
-	MaxPerIP int
-	// RatePerIP caps new conns per second per client address with a token
-	// bucket of BurstPerIP (zero or less: max(1, ⌈RatePerIP⌉)). Over it, a
-	// conn is closed at once. The 64k most recently seen addresses are
-	// remembered. Zero or less means no limit.
-	RatePerIP  float64
-	BurstPerIP int
+	// Admit, if set, decides once on each conn: at accept (after the
+	// MaxConns check) before the loop holds it, or with a Preface, once the
+	// Preface is done, with the remote it named. A non-nil error closes the
+	// conn at once (Stats.Refused; the error goes to the Debug line). It
+	// runs on the loop and must not block.
+	Admit func(remote netip.AddrPort) error
+	// Release, if set, is called by closeConn, on the loop, exactly once for
+	// every admitted conn the loop closes (Admit unset counts as admitting),
+	// with the remote Admit saw. It is never called for a conn that was not
+	// admitted, nor for a handed-off one: Handoff's side releases those
+	// itself. It must not block.
+	Release func(remote netip.AddrPort)
 	// Log receives a Debug line per closed connection and rate-limited Warn
 	// lines for accept failures. Nil discards.
 	Log *logrus.Entry
@@ -107,7 +110,7 @@ type Config struct {
 // Stats is a snapshot of a Loop's counters. Each field is read atomically;
 // the snapshot as a whole is not (counters move while it is taken).
 type Stats struct {
-	Accepted      uint64 // accept4 successes, including over-limit conns
+	Accepted      uint64 // accept4 successes, including over-limit and refused conns
 	Handoffs      uint64 // conns passed to Handoff
 	Rejected      uint64 // conns closed on a Framer error
 	Timeouts      uint64 // conns closed at HelloTimeout
@@ -116,7 +119,6 @@ type Stats struct {
 	OverLimit     uint64 // conns closed at once because MaxConns were held
 	AcceptErrors  uint64 // accept4 or registration failures
 	PrefaceErrors uint64 // conns closed on a Preface error
-	PerIPLimited  uint64 // conns closed at once because MaxPerIP were live
-	RateLimited   uint64 // conns closed at once for exceeding RatePerIP
+	Refused       uint64 // conns closed at once because Admit said no
 	Held          int64  // conns currently held by the loop
 }

@@ -182,11 +182,10 @@ func (l *Loop) accept() {
 			_ = unix.Close(fd) // not a conn: nobody else knows this number
 			continue
 		}
-		// With a Preface, the limits apply to the address it names instead.
+		// With a Preface, Admit is asked about the address it names instead.
 		if l.cfg.Preface == nil {
-			if why, ok := l.lim.admit(remote.Addr()); !ok {
-				l.counts[why].Add(1)
-				_ = unix.Close(fd)
+			if err := l.admit(remote); err != nil {
+				l.drop(fd, remote, reasonRefused, 0, err) // no conn yet: nothing to release
 				continue
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -35,8 +34,6 @@ type Loop struct {
 	counts                                      [numReasons]atomic.Uint64
 	accepted, handoffs, overLimit, acceptErrors atomic.Uint64
 	held                                        atomic.Int64
-
-	lim *limits // per-IP caps; Release uses it from any goroutine
 
 	// Loop goroutine only.
 	// conns is indexed by fd: descriptors are small dense integers, and a
@@ -91,7 +88,6 @@ func New(cfg Config) (*Loop, error) {
 		// growing never leaves old copies behind; pages nobody indexes
 		// are never touched and cost no RSS.
 		conns: make([]*conn, 0, min(fdLimit(), 1<<20)),
-		lim:   newLimits(cfg),
 	}
 	if l.log == nil {
 		lg := logrus.New()
@@ -151,17 +147,9 @@ func (l *Loop) Stats() Stats {
 		Rejected: l.counts[reasonRejected].Load(), Timeouts: l.counts[reasonTimeout].Load(),
 		TooLarge: l.counts[reasonTooLarge].Load(), PeerClosed: l.counts[reasonPeerClosed].Load(),
 		OverLimit: l.overLimit.Load(), AcceptErrors: l.acceptErrors.Load(), Held: l.held.Load(),
-		PrefaceErrors: l.counts[reasonPreface].Load(), PerIPLimited: l.counts[reasonPerIP].Load(),
-		RateLimited: l.counts[reasonRate].Load(),
+		PrefaceErrors: l.counts[reasonPreface].Load(), Refused: l.counts[reasonRefused].Load(),
 	}
 }
-
-// Release gives back the MaxPerIP slot of a handed-off conn from remote (the
-// address Handoff received). With MaxPerIP set, the Handoff owner must call
-// it exactly once per handed-off conn, once it is closed, from any
-// goroutine; a conn never released counts against its address forever.
-// Without MaxPerIP it does nothing.
-func (l *Loop) Release(remote netip.AddrPort) { l.lim.release(remote.Addr()) }
 
 // Stop asks Run to return, from any goroutine; it is idempotent. Stop
 // before Run releases the sockets at once, and Run then returns nil.

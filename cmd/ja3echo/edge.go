@@ -1,7 +1,8 @@
 package main
 
 // The network edge: the PROXY protocol (behind a load balancer) and per-IP
-// limits, as flags and as their wiring into the loop and the TLS server.
+// limits, as flags and as their wiring into the loop and the TLS server. The
+// limiter itself is in limit.go.
 
 import (
 	"errors"
@@ -84,18 +85,24 @@ func (p *prefixList) Set(v string) error {
 	return nil
 }
 
-// newLoop is poller.New with the edge settings of cfg added to pc. With
-// --max-per-ip, a handed-off conn's slot is given back once tlsconn is done
-// with it: in srv.Done for a served conn, right after Handoff for one it
-// sheds (closed there, with no Done).
-func newLoop(cfg *config, srv *tlsconn.Server, pc poller.Config) (*poller.Loop, error) {
+// newLoop is poller.New with the edge settings of cfg added to pc; the
+// limiter's refusals are counted in m. With --max-per-ip, a conn holds its
+// slot from admission until it is closed: the loop releases the conns it
+// closes, and a handed-off conn is released once tlsconn is done with it:
+// in srv.Done for a served conn, right after Handoff for one it sheds
+// (closed there, with no Done).
+func newLoop(cfg *config, srv *tlsconn.Server, m *metrics, pc poller.Config) (*poller.Loop, error) {
 	e := &cfg.edgeConfig
 	if e.proxyProtocol {
 		pc.Preface = (&proxyhdr.Policy{Trusted: e.trusted}).Preface
 	}
-	pc.MaxPerIP, pc.RatePerIP, pc.BurstPerIP = e.maxPerIP, e.ratePerIP, e.burstPerIP
-	var loop *poller.Loop // set below, before Run can call the closures
+	lim := newLimiter(e.maxPerIP, e.ratePerIP, e.burstPerIP)
+	m.watchLimiter(lim)
+	if e.maxPerIP > 0 || e.ratePerIP > 0 {
+		pc.Admit = lim.admit
+	}
 	if e.maxPerIP > 0 {
+		pc.Release = lim.release
 		handoff, done := pc.Handoff, srv.Done
 		pc.Handoff = func(fd int, buf []byte, remote netip.AddrPort) {
 			// Shed only moves inside Handoff, and only the loop calls
@@ -103,18 +110,18 @@ func newLoop(cfg *config, srv *tlsconn.Server, pc poller.Config) (*poller.Loop, 
 			shed := srv.Stats().Shed
 			handoff(fd, buf, remote)
 			if srv.Stats().Shed != shed {
-				loop.Release(remote)
+				lim.release(remote)
 			}
 		}
 		srv.Done = func(info *tlsconn.Info) {
-			loop.Release(info.Remote)
+			lim.release(info.Remote)
 			if done != nil {
 				done(info)
 			}
 		}
 	}
-	var err error
-	if loop, err = poller.New(pc); err != nil {
+	loop, err := poller.New(pc)
+	if err != nil {
 		return nil, err
 	}
 	if e.proxyProtocol && pc.Log != nil {

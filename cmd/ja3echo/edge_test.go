@@ -175,7 +175,7 @@ func TestMaxPerIPBehindProxy(t *testing.T) {
 	if _, err := dialEdge(t, s.addr, "127.0.0.1", hdr("192.0.2.1:1002")); err == nil {
 		t.Error("second conn from 192.0.2.1 was served")
 	}
-	waitLog(t, s, `reason="per-IP limit"`, `remote="192.0.2.1:1002"`)
+	waitLog(t, s, `reason=refused`, errPerIP.Error(), `remote="192.0.2.1:1002"`)
 	if _, err := dialEdge(t, s.addr, "127.0.0.1", hdr("192.0.2.2:2001")); err == nil {
 		t.Error("conn over --max-handshakes was served")
 	}
@@ -197,11 +197,72 @@ func TestMaxPerIPBehindProxy(t *testing.T) {
 	echoThrough(t, c, "edge-test")
 }
 
+// TestMaxPerIPReleasedByLoop: a conn the loop closes before its hello is
+// complete gives its slot back, and refusals show in the metrics.
+func TestMaxPerIPReleasedByLoop(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.maxPerIP, cfg.helloTimeout = 1, time.Minute
+	maddr := withMetrics(t, cfg)
+	s := startServer(t, cfg)
+
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.5")}, Timeout: testTimeout}
+	held, err := d.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if _, err := held.Write([]byte{22, 3, 1, 0, 100, 1}); err != nil { // part of a hello
+		t.Fatal(err)
+	}
+	// Accepted after held, so refused: held has the only slot.
+	if _, err := dialEdge(t, s.addr, "127.0.0.5", nil); err == nil {
+		t.Error("second conn from 127.0.0.5 was served")
+	}
+	waitLog(t, s, `reason=refused`, errPerIP.Error())
+	// The loop releases before it closes: once held reads EOF, the slot is free.
+	_ = held.(*net.TCPConn).CloseWrite()
+	_ = held.SetReadDeadline(time.Now().Add(testTimeout))
+	if _, err := io.ReadAll(held); err != nil {
+		t.Fatalf("waiting for the loop to close the partial hello: %v", err)
+	}
+	c, err := dialEdge(t, s.addr, "127.0.0.5", nil)
+	if err != nil {
+		t.Fatalf("127.0.0.5 after its closed conn: %v", err)
+	}
+	echoThrough(t, c, "edge-test")
+
+	fams := opsScrape(t, maddr())
+	if got := opsMetric(t, fams, "ja3echo_connections_limited_total", "limit", "per_ip"); got != 1 {
+		t.Errorf("connections_limited_total{per_ip} = %v, want 1", got)
+	}
+	if got := opsMetric(t, fams, "ja3echo_connections_limited_total", "limit", "rate"); got != 0 {
+		t.Errorf("connections_limited_total{rate} = %v, want 0", got)
+	}
+}
+
+// withMetrics turns on cfg's metrics listener; the returned func waits for
+// its address once the server has started.
+func withMetrics(t *testing.T, cfg *config) func() string {
+	ready := make(chan net.Addr, 1)
+	cfg.metricsAddr, cfg.metricsReady = "127.0.0.1:0", ready
+	return func() string {
+		t.Helper()
+		select {
+		case a := <-ready:
+			return a.String()
+		case <-time.After(testTimeout):
+			t.Fatal("the metrics listener did not start")
+			return ""
+		}
+	}
+}
+
 // TestRatePerIP: a burst from one address past --burst-per-ip is refused,
 // another address is not.
 func TestRatePerIP(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.ratePerIP, cfg.burstPerIP = 0.001, 2 // no refill during the test
+	maddr := withMetrics(t, cfg)
 	s := startServer(t, cfg)
 	for i := range 2 {
 		c, err := dialEdge(t, s.addr, "127.0.0.3", nil)
@@ -219,6 +280,14 @@ func TestRatePerIP(t *testing.T) {
 	}
 	if e := echoThrough(t, c, "edge-test"); !strings.HasPrefix(e.RemoteAddr, "127.0.0.4:") {
 		t.Errorf("remote_addr = %q, want 127.0.0.4:*", e.RemoteAddr)
+	}
+	waitLog(t, s, `reason=refused`, errRate.Error())
+	fams := opsScrape(t, maddr())
+	if got := opsMetric(t, fams, "ja3echo_connections_limited_total", "limit", "rate"); got != 1 {
+		t.Errorf("connections_limited_total{rate} = %v, want 1", got)
+	}
+	if got := opsMetric(t, fams, "ja3echo_connections_limited_total", "limit", "per_ip"); got != 0 {
+		t.Errorf("connections_limited_total{per_ip} = %v, want 0", got)
 	}
 }
 

@@ -23,8 +23,9 @@ import (
 
 // metrics holds the Prometheus view of the server. The epoll loop never
 // touches a Prometheus type: what it counts is either already an atomic in
-// poller.Stats or one of the atomics below (written by OnReject, on the
-// loop), and CounterFunc/GaugeFunc read them at scrape time. Everything else
+// poller.Stats, in the limiter (written by Admit, on the loop) or one of the
+// atomics below (written by OnReject, on the loop), and CounterFunc/GaugeFunc
+// read them at scrape time. Everything else
 // is observed in connection goroutines, where a Prometheus counter or
 // histogram (atomic, lock-free on Observe) is fine.
 type metrics struct {
@@ -107,7 +108,6 @@ func (m *metrics) watch(loop func() poller.Stats, srv func() tlsconn.Stats) {
 		return counter("hello_errors_total", helloHelp, prometheus.Labels{"reason": reason}, f)
 	}
 	const shedHelp = "Connections closed at once for lack of capacity: at accept (--max-conns) or at handoff (--max-handshakes)."
-	const limitHelp = "Connections closed at once by a per-client limit: --max-per-ip (per_ip) or --rate-per-ip (rate)."
 	m.reg.MustRegister(
 		counter("connections_accepted_total", "TCP connections accepted.", nil, func() uint64 { return loop().Accepted }),
 		counter("hellos_total", "Complete ClientHellos handed off to TLS.", nil, func() uint64 { return loop().Handoffs }),
@@ -123,11 +123,20 @@ func (m *metrics) watch(loop func() poller.Stats, srv func() tlsconn.Stats) {
 		helloErr("proxy_header", func() uint64 { return loop().PrefaceErrors }),
 		counter("connections_shed_total", shedHelp, prometheus.Labels{"stage": "accept"}, func() uint64 { return loop().OverLimit }),
 		counter("connections_shed_total", shedHelp, prometheus.Labels{"stage": "handoff"}, func() uint64 { return srv().Shed }),
-		counter("connections_limited_total", limitHelp, prometheus.Labels{"limit": "per_ip"}, func() uint64 { return loop().PerIPLimited }),
-		counter("connections_limited_total", limitHelp, prometheus.Labels{"limit": "rate"}, func() uint64 { return loop().RateLimited }),
 		gauge("connections_held", "Connections held by the epoll loop, waiting for their ClientHello.", func() int64 { return loop().Held }),
 		gauge("connections_in_flight", "Connections in TLS handshake, request or response.", func() int64 { return srv().InFlight }),
 	)
+}
+
+// watchLimiter exports the per-client limiter's refusals, read at scrape
+// time like watch's counters.
+func (m *metrics) watchLimiter(lim *limiter) {
+	const help = "Connections closed at once by a per-client limit: --max-per-ip (per_ip) or --rate-per-ip (rate)."
+	counter := func(limit string, f func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "ja3echo", Name: "connections_limited_total",
+			Help: help, ConstLabels: prometheus.Labels{"limit": limit}}, func() float64 { return float64(f()) })
+	}
+	m.reg.MustRegister(counter("per_ip", lim.perIPLimited.Load), counter("rate", lim.rateLimited.Load))
 }
 
 // onReject counts a Framer rejection by kind and then asks next for the

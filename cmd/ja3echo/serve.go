@@ -40,7 +40,7 @@ func serve(ctx context.Context, cfg *config, log *logrus.Logger, ready chan<- ne
 		Done:      ops.metrics.onDone(app.done),
 		Log:       log.WithField("component", "tlsconn"),
 	}
-	loop, err := newLoop(cfg, srv, poller.Config{ // + PROXY protocol, per-IP limits: edge.go
+	loop, err := newLoop(cfg, srv, ops.metrics, poller.Config{ // + PROXY protocol, per-IP limits: edge.go
 		Addr:          cfg.addr(),
 		Framer:        fingerprint.Frame,
 		Handoff:       srv.Handoff,

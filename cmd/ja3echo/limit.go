@@ -1,13 +1,24 @@
-package poller
+package main
+
+// Per-client limits (--max-per-ip, --rate-per-ip, --burst-per-ip), plugged
+// into the loop as its Admit and Release hooks: the loop only asks.
 
 import (
 	"container/list"
+	"errors"
 	"math"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
+)
+
+// Why a limiter refused a conn; the loop logs it on the close.
+var (
+	errPerIP = errors.New("per-IP limit")
+	errRate  = errors.New("rate limit")
 )
 
 // maxBuckets bounds the rate limiter's memory: a flood from more addresses
@@ -15,9 +26,10 @@ import (
 // bucket. At about 200 bytes per address that is some 13 MB at worst.
 const maxBuckets = 64 << 10
 
-// limits enforces MaxPerIP and RatePerIP. Only the loop admits; Release comes
-// from the goroutines serving handed-off conns, hence the mutex on live.
-type limits struct {
+// limiter enforces --max-per-ip and --rate-per-ip. Only the loop admits;
+// release comes from the loop (conns it closed) and from the goroutines
+// serving handed-off conns, hence the mutex on live.
+type limiter struct {
 	max  int
 	mu   sync.Mutex
 	live map[netip.Addr]int // per key: conns admitted and not yet released
@@ -27,6 +39,9 @@ type limits struct {
 	cap     int                          // maxBuckets; tests lower it
 	lru     list.List                    // of *bucket, most recent first; loop only
 	buckets map[netip.Addr]*list.Element // loop only
+
+	// Refusals, for the metrics: written on the loop, read at scrape time.
+	perIPLimited, rateLimited atomic.Uint64
 }
 
 type bucket struct {
@@ -34,11 +49,13 @@ type bucket struct {
 	tb  *rate.Limiter
 }
 
-func newLimits(cfg Config) *limits {
-	m := &limits{max: max(cfg.MaxPerIP, 0), burst: cfg.BurstPerIP, cap: maxBuckets,
+// newLimiter takes the flag values; zero or less turns a limit off, and a
+// burst of zero or less means max(1, ⌈ratePerIP⌉).
+func newLimiter(maxPerIP int, ratePerIP float64, burstPerIP int) *limiter {
+	m := &limiter{max: max(maxPerIP, 0), burst: burstPerIP, cap: maxBuckets,
 		live: make(map[netip.Addr]int), buckets: make(map[netip.Addr]*list.Element)}
-	if cfg.RatePerIP > 0 { // false for NaN too
-		m.rate = rate.Limit(cfg.RatePerIP)
+	if ratePerIP > 0 { // false for NaN too
+		m.rate = rate.Limit(ratePerIP)
 	}
 	if m.burst <= 0 {
 		m.burst = int(min(max(1, math.Ceil(float64(m.rate))), 1<<30))
@@ -46,10 +63,10 @@ func newLimits(cfg Config) *limits {
 	return m
 }
 
-// key groups addresses the way one client holds them: an IPv4 address, or an
-// IPv6 /64, the smallest block a provider hands one subscriber (a client
-// could otherwise rotate through 2^64 addresses).
-func key(a netip.Addr) netip.Addr {
+// limitKey groups addresses the way one client holds them: an IPv4 address,
+// or an IPv6 /64, the smallest block a provider hands one subscriber (a
+// client could otherwise rotate through 2^64 addresses).
+func limitKey(a netip.Addr) netip.Addr {
 	a = a.Unmap().WithZone("")
 	if a.Is6() {
 		p, _ := a.Prefix(64)
@@ -58,35 +75,38 @@ func key(a netip.Addr) netip.Addr {
 	return a
 }
 
-// admit decides on a new conn from a. The rate is checked first, so that
-// every attempt spends a token, then the concurrency cap; on success the
-// conn holds a slot until release.
-func (m *limits) admit(a netip.Addr) (reason, bool) {
+// admit is the loop's Admit hook. The rate is checked first, so that every
+// attempt spends a token, then the concurrency cap; on success the conn
+// holds a slot until release.
+func (m *limiter) admit(remote netip.AddrPort) error {
 	if m.rate == 0 && m.max == 0 {
-		return 0, true
+		return nil
 	}
-	k := key(a)
+	k := limitKey(remote.Addr())
 	if m.rate > 0 && !m.take(k) {
-		return reasonRate, false
+		m.rateLimited.Add(1)
+		return errRate
 	}
 	if m.max == 0 {
-		return 0, true
+		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.live[k] >= m.max {
-		return reasonPerIP, false
+		m.perIPLimited.Add(1)
+		return errPerIP
 	}
 	m.live[k]++
-	return 0, true
+	return nil
 }
 
-// release returns the slot admit gave a conn from a.
-func (m *limits) release(a netip.Addr) {
+// release returns the slot admit gave a conn from remote. The loop calls it
+// for the conns it closes, the Handoff side for the others (edge.go).
+func (m *limiter) release(remote netip.AddrPort) {
 	if m.max == 0 {
 		return
 	}
-	k := key(a)
+	k := limitKey(remote.Addr())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch n := m.live[k]; {
@@ -98,7 +118,7 @@ func (m *limits) release(a netip.Addr) {
 }
 
 // take spends one token of k's bucket, creating or refreshing it in the LRU.
-func (m *limits) take(k netip.Addr) bool {
+func (m *limiter) take(k netip.Addr) bool {
 	e := m.buckets[k]
 	switch {
 	case e != nil:
