@@ -52,6 +52,9 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Done, if set, is called once the server no longer uses Body (it is
+	// copied out before the write), so Handle may lend a pooled buffer.
+	Done func()
 }
 
 // Stats is a snapshot of a Server's counters.
@@ -276,6 +279,9 @@ func (s *Server) respond(w io.Writer, bc *batchConn, info *Info, r Response) {
 		b.Write(r.Body)
 	}
 	*msg = b.Bytes() // the grown buffer goes back to the pool
+	if r.Done != nil {
+		r.Done()
+	}
 
 	var err error
 	if bc != nil {

@@ -522,3 +522,47 @@ func write(t *testing.T, c net.Conn, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestResponseDone: Done runs exactly once per response, GET or HEAD, and
+// only once the body was copied out: a Handle that scribbles over its
+// buffer in Done (as reusing a pooled buffer would) must not change what
+// the client reads.
+func TestResponseDone(t *testing.T) {
+	for _, method := range []string{"GET", "HEAD"} {
+		t.Run(method, func(t *testing.T) {
+			calls := make(chan int, 4)
+			n := 0
+			h := newHarness(t, func(s *Server) {
+				s.Handle = func(*Info) Response {
+					body := []byte(helloBody)
+					return Response{Body: body, Done: func() {
+						n++
+						calls <- n
+						copy(body, strings.Repeat("X", len(body)))
+					}}
+				}
+			})
+			c := h.dial()
+			res := make(chan result, 1)
+			go func() { res <- do(c, clientConfig(t, 0), method+" / HTTP/1.1\r\nHost: localhost\r\n\r\n") }()
+			fd, remote := h.ln.accept(t)
+			h.srv.Handoff(fd, readHello(t, fd, 0), remote)
+			r := await(t, res)
+			if r.err != nil {
+				t.Fatalf("client: %v", r.err)
+			}
+			want := helloBody
+			if method == "HEAD" {
+				want = ""
+			}
+			if string(r.body) != want || r.resp.ContentLength != int64(len(helloBody)) {
+				t.Errorf("body %q, Content-Length %d; want %q, %d", r.body, r.resp.ContentLength, want, len(helloBody))
+			}
+			h.info()
+			h.finish(0)
+			if got := <-calls; got != 1 || len(calls) != 0 {
+				t.Errorf("Done called %d times, want once", got+len(calls))
+			}
+		})
+	}
+}

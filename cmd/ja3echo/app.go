@@ -150,7 +150,8 @@ func text(status int, body string) tlsconn.Response {
 }
 
 func jsonResponse(v any) tlsconn.Response {
-	body, err := marshalIndent(v) // json.MarshalIndent(v, "", "  ") + "\n", faster: jsonout.go
+	// json.MarshalIndent(v, "", "  ") + "\n", faster: jsonout.go
+	body, done, err := pooledJSON(v)
 	if err != nil {
 		return text(http.StatusInternalServerError, "500 cannot encode JSON\n")
 	}
@@ -158,6 +159,7 @@ func jsonResponse(v any) tlsconn.Response {
 		Status: http.StatusOK,
 		Header: http.Header{"Content-Type": {"application/json"}, "Access-Control-Allow-Origin": {"*"}},
 		Body:   body,
+		Done:   done, // tlsconn has copied the body out
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -27,7 +28,10 @@ var jsonEncoders = sync.Pool{New: func() any {
 }}
 
 // marshalIndent is json.MarshalIndent(v, "", "  ") followed by a newline.
-func marshalIndent(v any) ([]byte, error) {
+func marshalIndent(v any) ([]byte, error) { return appendMarshalIndent(nil, v) }
+
+// appendMarshalIndent appends marshalIndent(v) to dst.
+func appendMarshalIndent(dst []byte, v any) ([]byte, error) {
 	e := jsonEncoders.Get().(*jsonEncoder)
 	defer func() {
 		if e.buf.Cap() <= 1<<20 { // do not keep a rare huge buffer
@@ -40,11 +44,37 @@ func marshalIndent(v any) ([]byte, error) {
 	}
 	compact := bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))
 	// Indenting a browser's echo adds about a third.
-	out, err := appendIndented(make([]byte, 0, len(compact)*3/2), compact)
+	dst = slices.Grow(dst, len(compact)*3/2+1)
+	out, err := appendIndented(dst, compact)
 	if err != nil {
 		return nil, err
 	}
 	return append(out, '\n'), nil
+}
+
+// jsonBufs holds response bodies between JSON answers (~20 KB for a
+// browser's /json), which tlsconn hands back through Response.Done.
+var jsonBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledJSON keeps a rare huge answer from pinning its buffer.
+const maxPooledJSON = 256 << 10
+
+// pooledJSON is marshalIndent(v) in a pooled buffer, and the function
+// that gives the buffer back once the body is no longer used.
+func pooledJSON(v any) (body []byte, done func(), err error) {
+	p := jsonBufs.Get().(*[]byte)
+	body, err = appendMarshalIndent((*p)[:0], v)
+	done = func() {
+		if cap(body) <= maxPooledJSON {
+			*p = body[:0]
+			jsonBufs.Put(p)
+		}
+	}
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return body, done, nil
 }
 
 var errJSONString = errors.New("json: unterminated string")

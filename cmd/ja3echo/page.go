@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/ja3sentry/ja3echo/tlsconn"
 )
@@ -26,8 +27,25 @@ var pageCSS string
 var pageJS string
 
 // pageTemplate is html/template, so everything the client controls (UA,
-// headers, SNI, ALPN) is escaped in context.
+// request line) is escaped in context. page.html defines the parts of the
+// page; page writes them in order with htmlBuilder's parts between them.
 var pageTemplate = template.Must(template.New("page").Parse(pageSource))
+
+// The parts that print nothing are rendered once, here.
+var (
+	pagePrints    = staticPart("prints")
+	pagePrintsEnd = staticPart("prints-end")
+	pageHello     = staticPart("hello")
+	pageHelloEnd  = staticPart("hello-end")
+)
+
+func staticPart(name string) string {
+	var b strings.Builder
+	if err := pageTemplate.ExecuteTemplate(&b, name, nil); err != nil {
+		panic("page: " + err.Error())
+	}
+	return b.String()
+}
 
 // pageCSP allows the inline style and script by hash. It is computed from
 // the embedded files, which the template inserts byte for byte, so the two
@@ -53,13 +71,24 @@ func cspHash(s string) string {
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
+// pageBufs holds page buffers between responses: a page is ~25 KB, and a
+// fresh buffer each time was a third of the bytes a connection allocated.
+var pageBufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 32<<10)) }}
+
+// maxPooledPage keeps a rare huge page (a hello with thousands of entries,
+// a 64 KB header block) from pinning its buffer in the pool.
+const maxPooledPage = 256 << 10
+
 func (a *app) page(e *echo) tlsconn.Response {
-	v := newPageView(e)
-	// One allocation for the whole page: the shell with its CSS and script,
-	// the tables, and room for the few values the template prints (the
-	// User-Agent is capped by tlsconn's header limit).
-	b := bytes.NewBuffer(make([]byte, 0, len(pageSource)+len(pageCSS)+len(pageJS)+v.size+4<<10))
-	if err := pageTemplate.Execute(b, v); err != nil {
+	buf := pageBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	release := func() {
+		if buf.Cap() <= maxPooledPage {
+			pageBufs.Put(buf)
+		}
+	}
+	if err := renderPage(buf, e); err != nil {
+		release()
 		return text(http.StatusInternalServerError, "500 cannot render page\n")
 	}
 	return tlsconn.Response{
@@ -73,6 +102,32 @@ func (a *app) page(e *echo) tlsconn.Response {
 			// someone else's (or an older) ClientHello.
 			"Cache-Control": {"no-store"},
 		},
-		Body: b.Bytes(),
+		Body: buf.Bytes(),
+		Done: release, // tlsconn has copied the body out
 	}
+}
+
+// renderPage writes the page for e into buf: the templates of page.html in
+// order, with the parts htmlBuilder writes between them.
+func renderPage(buf *bytes.Buffer, e *echo) error {
+	v := newPageView(e)
+	b := &htmlBuilder{buf: buf}
+	if err := pageTemplate.ExecuteTemplate(buf, "head", v); err != nil {
+		return err
+	}
+	if e.JA3 != "" {
+		buf.WriteString(pagePrints)
+		writeFingerprints(b, e.Fingerprints)
+		buf.WriteString(pagePrintsEnd)
+	}
+	if e.TLS != nil {
+		buf.WriteString(pageHello)
+		writeHello(b, e.TLS, e.Negotiated, e.RemoteAddr)
+		buf.WriteString(pageHelloEnd)
+	}
+	if err := pageTemplate.ExecuteTemplate(buf, "request", v); err != nil {
+		return err
+	}
+	writeHeaders(b, e.HTTP.Headers)
+	return pageTemplate.ExecuteTemplate(buf, "tail", v)
 }

@@ -1,20 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"html/template"
 	"strconv"
-	"strings"
 )
 
-// htmlBuilder writes the page's long, repetitive fragments (the code point
-// tables, the extensions, the headers) in plain Go. Through html/template
-// each value of each row costs a reflective field lookup, a reflective call
-// of the escaper and a few allocations: over a thousand evaluations for a
-// browser's hello, about 1 ms, more CPU than the TLS handshake itself.
+// htmlBuilder writes the page's long, repetitive parts (the fingerprint
+// cards, the code point tables, the extensions, the headers) in plain Go,
+// between page.html's templates and into the same buffer. Through
+// html/template each value of each row costs a reflective field lookup, a
+// reflective call of the escaper and a few allocations: over a thousand
+// evaluations for a browser's hello, about 1 ms, more CPU than the TLS
+// handshake itself.
 //
-// The fragments reach page.html as template.HTML, which html/template
-// inserts unescaped, so this file is the page's escaping boundary. Its
-// invariant, which every method keeps and every caller must too:
+// What it writes reaches the client as it is, so this file is the page's
+// escaping boundary. Its invariant, which every method keeps and every
+// caller must too:
 //
 //   - markup (tags, attribute names and attribute values) is only ever a
 //     markup value, and markup values are constants written in this
@@ -24,24 +26,18 @@ import (
 //     template.HTMLEscapeString, and numbers through int or hex; both only
 //     ever land in element content (never inside an attribute, a URL, a
 //     <script> or a <style>), the one context that escaping covers;
-//   - fragments is the only place in the package that makes a
-//     template.HTML, and it only wraps what the methods above wrote.
+//   - nothing in the package makes a template.HTML (or another type that
+//     html/template inserts unescaped), so the templates escape every value
+//     they print.
 //
 // page_test.go's XSS tests send payloads through every client-controlled
 // field shown in these tables.
 type htmlBuilder struct {
-	buf   strings.Builder // its String does not copy: one allocation per page
-	frags []fragment
+	buf *bytes.Buffer // the response body; page.go runs the templates into it too
 }
 
 // markup is constant HTML: see the invariant above.
 type markup string
-
-// fragment is one template.HTML to fill from bytes start to end of buf.
-type fragment struct {
-	dst        *template.HTML
-	start, end int
-}
 
 // tag writes constant markup.
 func (b *htmlBuilder) tag(m markup) { b.buf.WriteString(string(m)) }
@@ -62,22 +58,4 @@ func (b *htmlBuilder) hex(v uint16, digits int) {
 	for shift := 4 * (digits - 1); shift >= 0; shift -= 4 {
 		b.buf.WriteByte(hexDigits[v>>shift&0xf])
 	}
-}
-
-// fragment runs write and makes what it wrote the value of *dst (set by
-// fragments, once everything is written).
-func (b *htmlBuilder) fragment(dst *template.HTML, write func()) {
-	start := b.buf.Len()
-	write()
-	b.frags = append(b.frags, fragment{dst: dst, start: start, end: b.buf.Len()})
-}
-
-// fragments fills every fragment's destination (substrings of one string)
-// and returns the bytes written.
-func (b *htmlBuilder) fragments() int {
-	s := b.buf.String()
-	for _, f := range b.frags {
-		*f.dst = template.HTML(s[f.start:f.end])
-	}
-	return len(s)
 }

@@ -8,24 +8,20 @@ import (
 	"github.com/ja3sentry/ja3echo/fingerprint/iana"
 )
 
-// pageView is what page.html renders: a few strings, and the long parts
-// (fingerprint cards, the ClientHello section, the headers) already
-// written as HTML with htmlBuilder, so that the template evaluates a few
-// dozen values per page instead of over a thousand. It copies what it
-// needs from the echo rather than embedding it: text/template looks fields
-// up by name, and a struct with embedded fields turns each lookup into an
-// allocating breadth-first search.
+// pageView is the data of page.html's templates: the few values they
+// print. The long parts (fingerprint cards, the ClientHello section, the
+// headers) are written between the templates with htmlBuilder, so that
+// html/template evaluates a few dozen values per page instead of over a
+// thousand. It copies what it needs from the echo rather than embedding
+// it: text/template looks fields up by name, and a struct with embedded
+// fields turns each lookup into an allocating breadth-first search.
 type pageView struct {
 	Browser, OS nameVersion
 	UserAgent   string
 	Error       string
-	HTTP        httpEcho      // the request line
-	Style       template.CSS  // page.css, byte for byte (its hash is in the CSP)
-	Script      template.JS   // page.js, likewise
-	Prints      template.HTML // the fingerprint cards; "" when the hello did not parse
-	Hello       template.HTML // the ClientHello section; "" when the hello did not parse
-	Headers     template.HTML
-	size        int // bytes of HTML in the fragments, to size the output
+	HTTP        httpEcho     // the request line
+	Style       template.CSS // page.css, byte for byte (its hash is in the CSP)
+	Script      template.JS  // page.js, likewise
 }
 
 // fpCard is one fingerprint: its short form (hash) and its full string.
@@ -40,29 +36,8 @@ type fpCard struct {
 }
 
 func newPageView(e *echo) *pageView {
-	v := &pageView{Browser: e.Browser, OS: e.OS, UserAgent: e.UserAgent, Error: e.Error, HTTP: e.HTTP,
+	return &pageView{Browser: e.Browser, OS: e.OS, UserAgent: e.UserAgent, Error: e.Error, HTTP: e.HTTP,
 		Style: template.CSS(pageCSS), Script: template.JS(pageJS)}
-	b := &htmlBuilder{}
-	// Room for a browser's visit: Chromium's cards and tables take about
-	// 12 KB besides the raw hello in hex and the header lines (the
-	// User-Agent among them). Bigger hellos grow the buffer.
-	b.buf.Grow(16<<10 + 2*len(e.UserAgent) + rawHexLen(e))
-	if e.JA3 != "" {
-		b.fragment(&v.Prints, func() { writeFingerprints(b, e.Fingerprints) })
-	}
-	if e.TLS != nil {
-		b.fragment(&v.Hello, func() { writeHello(b, e.TLS, e.Negotiated, e.RemoteAddr) })
-	}
-	b.fragment(&v.Headers, func() { writeHeaders(b, e.HTTP.Headers) })
-	v.size = b.fragments()
-	return v
-}
-
-func rawHexLen(e *echo) int {
-	if e.TLS == nil {
-		return 0
-	}
-	return len(e.TLS.RawHex)
 }
 
 func writeFingerprints(b *htmlBuilder, f fingerprint.Fingerprints) {
