@@ -30,11 +30,15 @@ const (
 // Info describes one served connection. The serving goroutine fills it in;
 // Inspect, Handle and Done see it on that goroutine only.
 type Info struct {
-	Remote  netip.AddrPort
-	Prefix  []byte               // every byte read by the poller
-	Start   time.Time            // handoff time; the deadline counts from here
-	State   *tls.ConnectionState // nil unless the handshake completed
-	Request *http.Request        // nil unless a request head was read; the body is never read
+	Remote netip.AddrPort
+	Prefix []byte    // every byte read by the poller
+	Start  time.Time // handoff time; the deadline counts from here
+	// HandshakeDone is when the TLS handshake completed, zero if it did not.
+	// Handle runs only after the request head is read too, so this is the
+	// one place the handshake alone can be timed (HandshakeDone.Sub(Start)).
+	HandshakeDone time.Time
+	State         *tls.ConnectionState // nil unless the handshake completed
+	Request       *http.Request        // nil unless a request head was read; the body is never read
 	// RawHeader is the request head as received (request line and header
 	// lines in their order and case, up to the blank line); net/http's
 	// Header map keeps neither, and fingerprint users compare both.
@@ -195,6 +199,7 @@ func (s *Server) serve(fd int, info *Info) {
 		}
 		return
 	}
+	info.HandshakeDone = time.Now()
 	state := tc.ConnectionState()
 	info.State = &state
 

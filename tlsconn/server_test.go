@@ -58,7 +58,11 @@ func TestServe(t *testing.T) {
 				continue // a stray CCS is only legal in TLS 1.3
 			}
 			t.Run(v.name+"/"+m.name, func(t *testing.T) {
-				h := newHarness(t, nil)
+				var doneAt time.Time // written before Done hands the Info to the test
+				h := newHarness(t, func(s *Server) {
+					next := s.Done
+					s.Done = func(info *Info) { doneAt = time.Now(); next(info) }
+				})
 				c := h.dial()
 				c.extra = m.extra
 				cfg := clientConfig(t, v.vers)
@@ -100,6 +104,10 @@ func TestServe(t *testing.T) {
 				}
 				if info.Request == nil || info.Request.URL.Path != "/path" {
 					t.Errorf("Info.Request = %+v, want GET /path", info.Request)
+				}
+				// Ordering only (monotonic clock), never a duration.
+				if hd := info.HandshakeDone; hd.IsZero() || hd.Before(info.Start) || hd.After(doneAt) {
+					t.Errorf("Info.HandshakeDone = %v, want set, between Start %v and the Done call %v", hd, info.Start, doneAt)
 				}
 				if !bytes.Equal(info.Prefix, prefix) {
 					t.Errorf("Info.Prefix = %x, want %x", info.Prefix, prefix)
@@ -202,8 +210,8 @@ func TestHandshakeFailure(t *testing.T) {
 			if tt.reason == "" && !Expected(info.Err) || tt.reason != "" && reason != tt.reason {
 				t.Errorf("Reason = %q (err %v), want %q", reason, info.Err, cmp.Or(tt.reason, "an expected reason"))
 			}
-			if info.State != nil || info.Request != nil || info.Status != 0 {
-				t.Errorf("Info = %+v, want no state, request or status", info)
+			if !info.HandshakeDone.IsZero() || info.State != nil || info.Request != nil || info.Status != 0 {
+				t.Errorf("Info = %+v, want no handshake time, state, request or status", info)
 			}
 			if lvl, ok := h.levelOf(reason); !ok || lvl != tt.level {
 				t.Errorf("logged reason %q at %v (found %v), want %v", reason, lvl, ok, tt.level)
@@ -306,6 +314,10 @@ func TestRequestErrors(t *testing.T) {
 			if info.Status != tt.status || info.State == nil || (info.Request != nil) != tt.wantRequest {
 				t.Errorf("Info: Status %d, State %v, Request %v; want %d, set, request %v",
 					info.Status, info.State != nil, info.Request, tt.status, tt.wantRequest)
+			}
+			// The handshake completed even though the request failed.
+			if hd := info.HandshakeDone; hd.IsZero() || hd.Before(info.Start) {
+				t.Errorf("Info.HandshakeDone = %v, want set and not before Start %v", hd, info.Start)
 			}
 			h.finish(0)
 			if st := h.srv.Stats(); st.RequestErrors != 1 || st.Served != uint64(min(tt.status, 1)) {

@@ -71,7 +71,8 @@ func newMetrics() *metrics {
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reloads_total",
 			Help: "SIGHUP reloads by what (certificate, log_file) and result (ok, failed)."}, []string{"what", "result"}),
 		handshakeTime: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "handshake_duration_seconds",
-			Help: "Time from handoff to a completed TLS handshake and request head.", Buckets: durationBuckets}),
+			Help:    "Time from handoff (the complete ClientHello read by the epoll loop) to the end of the TLS handshake, for every completed handshake.",
+			Buckets: durationBuckets}),
 		connTime: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "connection_duration_seconds",
 			Help: "Time from handoff to close, for every served connection.", Buckets: durationBuckets}),
 	}
@@ -157,21 +158,17 @@ func (m *metrics) onReject(next func(error, netip.AddrPort) []byte) func(error, 
 	}
 }
 
-// onHandle times the handshake: Handle is called once the handshake is done
-// and the request head has been read.
-func (m *metrics) onHandle(next func(*tlsconn.Info) tlsconn.Response) func(*tlsconn.Info) tlsconn.Response {
-	return func(info *tlsconn.Info) tlsconn.Response {
-		m.handshakeTime.Observe(time.Since(info.Start).Seconds())
-		return next(info)
-	}
-}
-
 // onDone counts a finished connection and passes it on to next, except a
 // TLS-ALPN-01 validation: that is the CA checking us, not a visitor, and it
-// never sends a request, so it is counted here and not logged.
+// never sends a request, so it is counted here and not logged. The handshake
+// is timed here, not in Handle, so that a client that completes it and then
+// sends nothing or garbage is timed too.
 func (m *metrics) onDone(next func(*tlsconn.Info)) func(*tlsconn.Info) {
 	return func(info *tlsconn.Info) {
 		m.connTime.Observe(time.Since(info.Start).Seconds())
+		if !info.HandshakeDone.IsZero() {
+			m.handshakeTime.Observe(info.HandshakeDone.Sub(info.Start).Seconds())
+		}
 		switch {
 		case info.State != nil:
 			m.handshakes.WithLabelValues("ok").Inc()

@@ -43,6 +43,19 @@ func TestMetrics(t *testing.T) {
 	}
 	raw.Close()
 
+	// A client that completes the handshake and leaves without a request:
+	// its handshake is timed although Handle never runs. It sends
+	// close_notify and reads until the server's, so nothing is left unread
+	// for a RST to throw away.
+	hsOnly, _ := opsDial(t, s.addr, "localhost")
+	if err := hsOnly.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(hsOnly); err != nil || len(b) != 0 {
+		t.Fatalf("handshake-only client read %q, %v; want nothing, then the server's close_notify", b, err)
+	}
+	hsOnly.Close()
+
 	const good = 5
 	for range good {
 		c, _ := opsDial(t, s.addr, "localhost")
@@ -83,7 +96,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 
-	accepted := float64(1 + good + len(rejected))
+	accepted := float64(2 + good + len(rejected))
 	fams = opsWaitMetric(t, maddr, "every connection accounted for", func(f map[string]*dto.MetricFamily) bool {
 		acc, _ := opsMetricValue(f, "ja3echo_connections_accepted_total")
 		hellos, _ := opsMetricValue(f, "ja3echo_hellos_total")
@@ -102,12 +115,13 @@ func TestMetrics(t *testing.T) {
 		want   float64
 	}{
 		{"ja3echo_connections_accepted_total", nil, accepted},
-		{"ja3echo_hellos_total", nil, 1 + good},
-		{"ja3echo_handshakes_total", []string{"result", "ok"}, good},
+		{"ja3echo_hellos_total", nil, 2 + good},
+		{"ja3echo_handshakes_total", []string{"result", "ok"}, 1 + good},
 		{"ja3echo_handshakes_total", []string{"result", "failed"}, 1},
 		{"ja3echo_requests_total", []string{"status", "200"}, good},
-		{"ja3echo_new_ja3_total", nil, 1},     // every Go client here sends the same hello
-		{"ja3echo_new_clients_total", nil, 2}, // (JA3N, "") for the failed one, (JA3N, "ops-test")
+		{"ja3echo_request_errors_total", nil, 1}, // the handshake-only client
+		{"ja3echo_new_ja3_total", nil, 1},        // every Go client here sends the same hello
+		{"ja3echo_new_clients_total", nil, 2},    // (JA3N, "") for the failed and handshake-only ones, (JA3N, "ops-test")
 		{"ja3echo_new_ja4_total", nil, 1},
 		{"ja3echo_connections_shed_total", []string{"stage", "accept"}, 0},
 		{"ja3echo_connections_shed_total", []string{"stage", "handoff"}, 0},
@@ -116,8 +130,8 @@ func TestMetrics(t *testing.T) {
 		{"ja3echo_hello_errors_total", []string{"reason", "proxy_header"}, 0},
 		{"ja3echo_connections_held", nil, 0},
 		{"ja3echo_connections_in_flight", nil, 0},
-		{"ja3echo_handshake_duration_seconds", nil, good},      // sample count
-		{"ja3echo_connection_duration_seconds", nil, 1 + good}, // sample count
+		{"ja3echo_handshake_duration_seconds", nil, 1 + good},  // sample count: the completed handshakes, handshake-only included
+		{"ja3echo_connection_duration_seconds", nil, 2 + good}, // sample count
 	}
 	for _, r := range rejected {
 		checks = append(checks, struct {
@@ -141,8 +155,8 @@ func TestMetrics(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if n := opsCountLines(t, cfg.logFile); n != 1+good {
-		t.Errorf("log file has %d lines, want %d (the served connections)", n, 1+good)
+	if n := opsCountLines(t, cfg.logFile); n != 2+good {
+		t.Errorf("log file has %d lines, want %d (the served connections)", n, 2+good)
 	}
 }
 

@@ -36,7 +36,7 @@ func serve(ctx context.Context, cfg *config, log *logrus.Logger, ready chan<- ne
 		Timeout:   cfg.handshakeTimeout,
 		MaxConns:  cfg.maxHandshakes,
 		Inspect:   app.inspect,
-		Handle:    ops.metrics.onHandle(app.handle),
+		Handle:    app.handle,
 		Done:      ops.metrics.onDone(app.done),
 		Log:       log.WithField("component", "tlsconn"),
 	}
