@@ -53,7 +53,7 @@ func parseUA(ua string) (browser, os nameVersion) {
 	u := uasurfer.Parse(ua)
 	if u.OS.Name != uasurfer.OSUnknown {
 		os = nameVersion{
-			Name:    strings.TrimPrefix(u.OS.Name.String(), "OS"),
+			Name:    displayName(osNames, strings.TrimPrefix(u.OS.Name.String(), "OS")),
 			Version: formatVersion(u.OS.Version),
 		}
 	}
@@ -62,7 +62,7 @@ func parseUA(ua string) (browser, os nameVersion) {
 	}
 	if u.Browser.Name != uasurfer.BrowserUnknown {
 		browser = nameVersion{
-			Name:    strings.TrimPrefix(u.Browser.Name.String(), "Browser"),
+			Name:    displayName(browserNames, strings.TrimPrefix(u.Browser.Name.String(), "Browser")),
 			Version: formatVersion(u.Browser.Version),
 		}
 		// uasurfer files Edge under IE (with Edge's version).
@@ -71,6 +71,26 @@ func parseUA(ua string) (browser, os nameVersion) {
 		}
 	}
 	return browser, os
+}
+
+// osNames and browserNames are the usual names of what uasurfer's
+// constants spell as identifiers ("MacOSX"); the others ("Windows", "iOS",
+// "Chrome", "Firefox") are already right. Two maps, because "Android" is
+// both an OS and, for uasurfer, a browser.
+var (
+	osNames = map[string]string{"MacOSX": "macOS", "WindowsPhone": "Windows Phone", "WebOS": "webOS",
+		"Playstation": "PlayStation"}
+	browserNames = map[string]string{"IE": "Internet Explorer", "Android": "Android Browser",
+		"UCBrowser": "UC Browser", "SogouExplorer": "Sogou Explorer", "Samsung": "Samsung Internet",
+		"Yandex": "Yandex Browser", "CocCoc": "Coc Coc", "QQ": "QQ Browser"}
+)
+
+// displayName is n as people write it, by names.
+func displayName(names map[string]string, n string) string {
+	if d, ok := names[n]; ok {
+		return d
+	}
+	return n
 }
 
 // isEdge reports whether ua carries one of Edge's product tokens (desktop

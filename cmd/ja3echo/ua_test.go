@@ -48,7 +48,7 @@ func TestParseUA(t *testing.T) {
 		{ua: "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
 			browser: "Firefox", version: "133", os: "Linux"},
 		{ua: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2.1 Safari/605.1.15",
-			browser: "Safari", version: "17.2.1", os: "MacOSX", osVersion: "10.15.7"},
+			browser: "Safari", version: "17.2.1", os: "macOS", osVersion: "10.15.7"},
 		{ua: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
 			browser: "Safari", version: "17.2", os: "iOS", osVersion: "17.2"},
 		{ua: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
@@ -56,7 +56,12 @@ func TestParseUA(t *testing.T) {
 		{ua: "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 EdgA/120.0.2210.115",
 			browser: "Edge", version: "120.0.2210", os: "Android", osVersion: "10"},
 		{ua: "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.1; Trident/6.0)",
-			browser: "IE", version: "10", os: "Windows", osVersion: "6.1"},
+			browser: "Internet Explorer", version: "10", os: "Windows", osVersion: "6.1"},
+
+		{ua: "Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+			browser: "Samsung Internet", version: "", os: "Android", osVersion: "14"}, // uasurfer reads no version from SamsungBrowser/
+		{ua: "Mozilla/5.0 (Linux; U; Android 4.0.3; ko-kr; LG-L160L Build/IML74K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+			browser: "Android Browser", version: "4", os: "Android", osVersion: "4.0.3"},
 
 		// Nothing to recognise.
 		{ua: ""},
