@@ -9,6 +9,12 @@
 // "Connection: close" response, close_notify, close and Done. The response's
 // TLS records and its close_notify leave in a single write(2) (batch.go).
 //
+// When the client negotiated h2 (the caller offers it in TLSConfig), the
+// request is instead the first stream of an HTTP/2 connection (h2.go): the
+// client's preface up to that stream's HEADERS is recorded in [Info.HTTP2]
+// for its fingerprint, the response goes out on that stream within the
+// client's flow-control windows, and GOAWAY ends the connection.
+//
 // # Ownership
 //
 // From the call to Handoff (or New) on, tlsconn owns the fd and the prefix

@@ -18,6 +18,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/ja3sentry/ja3echo/fingerprint"
 )
 
 // Defaults for the Server fields left at zero (or negative).
@@ -43,9 +45,14 @@ type Info struct {
 	// lines in their order and case, up to the blank line); net/http's
 	// Header map keeps neither, and fingerprint users compare both.
 	RawHeader []byte
-	Status    int   // status written, 0 if none
-	Err       error // first failure (wrapped; classify with errors.Is/As or Reason)
-	Data      any   // free for Inspect and Handle
+	// HTTP2 is the client's HTTP/2 connection preface up to its first
+	// request's HEADERS, nil unless h2 was negotiated and those HEADERS
+	// arrived. RawHeader then holds the header block as "name: value"
+	// lines, pseudo-headers included, in the order received.
+	HTTP2  *fingerprint.HTTP2
+	Status int   // status written, 0 if none
+	Err    error // first failure (wrapped; classify with errors.Is/As or Reason)
+	Data   any   // free for Inspect and Handle
 }
 
 // Response is what Handle answers. Status 0 means 200; a status outside
@@ -202,6 +209,10 @@ func (s *Server) serve(fd int, info *Info) {
 	info.HandshakeDone = time.Now()
 	state := tc.ConnectionState()
 	info.State = &state
+	if state.NegotiatedProtocol == "h2" {
+		s.serveH2(tc, bc, info) // h2.go
+		return
+	}
 
 	req, raw, status, err := s.readRequest(tc)
 	info.Request, info.RawHeader = req, raw

@@ -27,16 +27,24 @@ const maxEchoHeaders = 200
 
 func newHTTPEcho(info *tlsconn.Info) httpEcho {
 	r := info.Request
-	return httpEcho{Method: r.Method, Path: r.URL.RequestURI(), Protocol: r.Proto, Headers: headerLines(info.RawHeader)}
+	return httpEcho{Method: r.Method, Path: r.URL.RequestURI(), Protocol: r.Proto, Headers: requestHeaderLines(info)}
+}
+
+// requestHeaderLines is the request's header lines in order. An HTTP/2
+// request's raw header block has no request line (its pseudo-headers come
+// first, and are kept).
+func requestHeaderLines(info *tlsconn.Info) []string {
+	return headerLines(info.RawHeader, info.HTTP2 == nil)
 }
 
 // headerLines splits a raw request head into its header lines, in order,
-// without the request line; folded continuation lines stay as sent.
-func headerLines(raw []byte) []string {
+// without the request line if it has one; folded continuation lines stay as
+// sent.
+func headerLines(raw []byte, requestLine bool) []string {
 	lines := []string{}
 	for i, l := range bytes.Split(raw, []byte("\n")) {
 		l = bytes.TrimSuffix(l, []byte("\r"))
-		if i == 0 || len(l) == 0 {
+		if (i == 0 && requestLine) || len(l) == 0 {
 			continue
 		}
 		if len(lines) == maxEchoHeaders {
@@ -59,7 +67,7 @@ func curveName(id tls.CurveID) string {
 
 // The /api/* documents follow the shape of TrackMe (tls.peet.ws), so that
 // tooling written against it can point here. Fields TrackMe has and we do
-// not (HTTP/2 and HTTP/3 fingerprints, TCP/IP) are absent, not empty.
+// not (HTTP/2 sent_frames, HTTP/3, TCP/IP) are absent, not empty.
 
 type apiAll struct {
 	IP          string    `json:"ip"`
@@ -67,11 +75,20 @@ type apiAll struct {
 	Method      string    `json:"method"`
 	UserAgent   string    `json:"user_agent"`
 	TLS         *apiTLS   `json:"tls"`
-	HTTP1       *apiHTTP1 `json:"http1"`
+	HTTP1       *apiHTTP1 `json:"http1,omitempty"` // HTTP/1.x requests
+	HTTP2       *apiHTTP2 `json:"http2,omitempty"` // HTTP/2 requests
 }
 
 type apiHTTP1 struct {
 	Headers []string `json:"headers"`
+}
+
+// apiHTTP2 has TrackMe's fingerprint keys, and the header block (with its
+// pseudo-headers) as the http1 object and TrackMe's http3 have it.
+type apiHTTP2 struct {
+	AkamaiFingerprint     string   `json:"akamai_fingerprint"`
+	AkamaiFingerprintHash string   `json:"akamai_fingerprint_hash"`
+	Headers               []string `json:"headers"`
 }
 
 type apiTLS struct {
@@ -86,6 +103,8 @@ type apiTLS struct {
 
 type apiClean struct {
 	fingerprint.Fingerprints
+	Akamai      string `json:"akamai,omitempty"` // HTTP/2 requests only
+	AkamaiHash  string `json:"akamai_hash,omitempty"`
 	HTTPVersion string `json:"http_version"`
 }
 
@@ -101,7 +120,11 @@ func apiDocument(path string, info *tlsconn.Info) any {
 	}
 	switch path {
 	case "/api/clean":
-		return apiClean{Fingerprints: h.fp, HTTPVersion: info.Request.Proto}
+		c := apiClean{Fingerprints: h.fp, HTTPVersion: info.Request.Proto}
+		if info.HTTP2 != nil {
+			c.Akamai, c.AkamaiHash = info.HTTP2.Akamai(), info.HTTP2.AkamaiHash()
+		}
+		return c
 	case "/api/raw":
 		return apiRaw{Raw: hex.EncodeToString(h.ch.Raw), RawB64: base64.StdEncoding.EncodeToString(h.ch.Raw)}
 	case "/api/tls":
@@ -110,14 +133,19 @@ func apiDocument(path string, info *tlsconn.Info) any {
 			TLS *apiTLS `json:"tls"`
 		}{info.Remote.String(), newAPITLS(h, info)}
 	}
-	return apiAll{
+	all := apiAll{
 		IP:          info.Remote.String(),
 		HTTPVersion: info.Request.Proto,
 		Method:      info.Request.Method,
 		UserAgent:   info.Request.UserAgent(),
 		TLS:         newAPITLS(h, info),
-		HTTP1:       &apiHTTP1{Headers: headerLines(info.RawHeader)},
 	}
+	if h2 := info.HTTP2; h2 != nil {
+		all.HTTP2 = &apiHTTP2{AkamaiFingerprint: h2.Akamai(), AkamaiFingerprintHash: h2.AkamaiHash(), Headers: requestHeaderLines(info)}
+	} else {
+		all.HTTP1 = &apiHTTP1{Headers: requestHeaderLines(info)}
+	}
+	return all
 }
 
 func newAPITLS(h *hello, info *tlsconn.Info) *apiTLS {

@@ -69,6 +69,7 @@ type echo struct {
 	TLS        *fingerprint.TLS `json:"tls"`
 	Negotiated negotiated       `json:"negotiated"`
 	HTTP       httpEcho         `json:"http"`
+	HTTP2      *http2Echo       `json:"http2,omitempty"` // only for a request over HTTP/2
 	Error      string           `json:"error,omitempty"`
 }
 
@@ -95,6 +96,7 @@ func newEcho(info *tlsconn.Info) *echo {
 		e.UserAgent = info.Request.UserAgent()
 		e.Browser, e.OS = h.client(e.UserAgent)
 		e.HTTP = newHTTPEcho(info)
+		e.HTTP2 = newHTTP2Echo(info)
 	}
 	if s := info.State; s != nil {
 		e.Negotiated = negotiated{
@@ -200,6 +202,9 @@ func (a *app) done(info *tlsconn.Info) {
 		l.Method, l.Path, l.UserAgent = r.Method, r.URL.Path, r.UserAgent()
 		b, o := h.client(l.UserAgent)
 		l.Browser, l.BrowserVersion, l.OS = b.Name, b.Version, o.Name
+	}
+	if info.HTTP2 != nil {
+		l.AkamaiHash = info.HTTP2.AkamaiHash()
 	}
 	if info.Err != nil {
 		l.Error = info.Err.Error()

@@ -27,6 +27,7 @@ type logEntry struct {
 	JA4            string  `json:"ja4"`
 	JA4R           string  `json:"ja4_r"`
 	PeetPrintHash  string  `json:"peetprint_hash"`
+	AkamaiHash     string  `json:"akamai_hash,omitempty"` // HTTP/2 connections only
 	SNI            string  `json:"sni"`
 	ALPN           string  `json:"alpn"`
 	TLSVersion     string  `json:"tls_version,omitempty"`

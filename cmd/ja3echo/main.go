@@ -46,6 +46,7 @@ type config struct {
 	maxConns         int
 	grace            time.Duration
 	kex              string // key exchange policy: kex.go
+	http2            bool   // offer h2 and echo the Akamai fingerprint: http2.go
 
 	opsConfig   // ACME and metrics: ops.go
 	edgeConfig  // PROXY protocol and per-IP limits: edge.go
@@ -95,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.maxConns, "max-conns", 0, "connections waiting for their ClientHello at once (0: derived from the fd limit)")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 15*time.Second, "on SIGINT/SIGTERM, how long in-flight connections may finish")
 	fs.StringVar(&cfg.kex, "kex", kexPQ, "TLS 1.3 key exchange when a client offers several: pq (X25519MLKEM768, post-quantum hybrid) or classical (X25519 when the client supports it: less CPU, no protection against harvest-now-decrypt-later)")
+	fs.BoolVar(&cfg.http2, "http2", false, "offer HTTP/2 (ALPN h2 before http/1.1) and show h2 clients their Akamai HTTP/2 fingerprint")
 	addOpsFlags(fs, &cfg.opsConfig)
 	addEdgeFlags(fs, &cfg.edgeConfig)
 	addDebugFlags(fs, &cfg.debugConfig)

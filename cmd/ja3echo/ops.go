@@ -148,6 +148,7 @@ func newOps(cfg *config, log *logrus.Logger) (*ops, error) {
 	if err != nil {
 		return nil, err
 	}
+	offerHTTP2(tc, cfg.http2) // before the two below copy tc: http2.go
 	applyKex(tc, cfg.kex)
 	answerAnyALPN(tc)
 	return &ops{cfg: cfg, log: log, tls: tc, certs: certs, acme: am, metrics: newMetrics()}, nil

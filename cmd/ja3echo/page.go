@@ -118,6 +118,9 @@ func renderPage(buf *bytes.Buffer, e *echo) error {
 	if e.JA3 != "" {
 		buf.WriteString(pagePrints)
 		writeFingerprints(b, e.Fingerprints)
+		if e.HTTP2 != nil {
+			writeHTTP2(b, e.HTTP2) // page_h2.go
+		}
 		buf.WriteString(pagePrintsEnd)
 	}
 	if e.TLS != nil {
