@@ -86,11 +86,20 @@ func newH2Conn(r io.Reader, w io.Writer, maxHeaderBytes int) *h2conn {
 
 // serveH2 answers the first request of an HTTP/2 connection, then sends
 // GOAWAY: the conn stays one request, like HTTP/1.x with Connection: close.
-func (s *Server) serveH2(tc *tls.Conn, bc *batchConn, info *Info) {
+//
+// A client that negotiated h2 but then sends an HTTP/1.x request instead of
+// the preface (HTTP/1-only stacks on top of uTLS browser parrots, whose ALPN
+// offers h2) is not refused: serveH2 returns the bytes it read, non-nil,
+// and serve reads the request as HTTP/1.x from them. The echo then shows
+// ALPN h2 with an HTTP/1.1 request, which is itself worth seeing.
+func (s *Server) serveH2(tc *tls.Conn, bc *batchConn, info *Info) (http1 []byte) {
 	c := newH2Conn(tc, tc, positive(s.MaxHeaderBytes, DefaultMaxHeaderBytes))
 	c.tc, c.bc = tc, bc
 	deadline := info.Start.Add(positive(s.Timeout, DefaultTimeout))
 	mh, err := c.readPreface()
+	if m := (*errNotPreface)(nil); errors.As(err, &m) && m.http1() {
+		return m.read
+	}
 	if err != nil {
 		s.reqErrs.Add(1)
 		info.Err = fmt.Errorf("%w: %w", ErrRequest, err)
@@ -112,6 +121,7 @@ func (s *Server) serveH2(tc *tls.Conn, bc *batchConn, info *Info) {
 		resp = s.Handle(info)
 	}
 	s.respondH2(c, info, resp, deadline)
+	return nil
 }
 
 // readPreface reads the client's connection preface and frames up to its
@@ -189,15 +199,31 @@ func (c *h2conn) readPreface() (*http2.MetaHeadersFrame, error) {
 	}
 }
 
+// errNotPreface is ErrH2Preface with every byte read so far and the index
+// of the first one that differs from the preface.
+type errNotPreface struct {
+	read []byte
+	at   int
+}
+
+func (e *errNotPreface) Error() string { return ErrH2Preface.Error() }
+func (e *errNotPreface) Unwrap() error { return ErrH2Preface }
+
+// http1 reports whether the client never started the preface's "PRI": an
+// HTTP/1.x request line (or something else), not a broken HTTP/2 client.
+func (e *errNotPreface) http1() bool {
+	return e.at < len("PRI") && e.read[0] >= 'A' && e.read[0] <= 'Z'
+}
+
 // readClientMagic reads the 24-byte client preface, failing at the first
 // byte that differs (an HTTP/1 client that negotiated h2 by mistake is not
-// kept waiting for bytes it will never send).
+// kept waiting for bytes it will never send) with an *errNotPreface.
 func readClientMagic(r io.Reader) error {
 	var buf [len(http2.ClientPreface)]byte
 	for n := 0; n < len(buf); {
 		m, err := r.Read(buf[n:])
-		if !bytes.Equal(buf[n:n+m], []byte(http2.ClientPreface)[n:n+m]) {
-			return ErrH2Preface
+		if i := mismatch(buf[n:n+m], http2.ClientPreface[n:n+m]); i >= 0 {
+			return &errNotPreface{read: bytes.Clone(buf[:n+m]), at: n + i}
 		}
 		n += m
 		if err != nil && n < len(buf) {
@@ -205,6 +231,16 @@ func readClientMagic(r io.Reader) error {
 		}
 	}
 	return nil
+}
+
+// mismatch is the index of the first byte where b and s differ, or -1.
+func mismatch(b []byte, s string) int {
+	for i := range b {
+		if b[i] != s[i] {
+			return i
+		}
+	}
+	return -1
 }
 
 // control handles the frames that need an answer or change our sending

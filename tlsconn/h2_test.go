@@ -378,46 +378,79 @@ func TestH2Transport(t *testing.T) {
 	h.finish(0)
 }
 
+// TestH2BadPreface: after negotiating h2, a client that sends an HTTP/1.x
+// request instead of the preface (an HTTP/1-only stack on a uTLS browser
+// parrot) is answered over HTTP/1.1; one that starts the preface wrongly,
+// or sends bytes that are no request, is closed with ErrH2Preface and no
+// answer.
 func TestH2BadPreface(t *testing.T) {
-	h := h2Harness(t, nil)
-	c := h.dial()
-	type out struct {
-		n   int
-		err error
+	for _, tc := range []struct {
+		name, sent string
+		http1      bool // answered as HTTP/1.1
+	}{
+		{"GET", "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", true},
+		{"POST", "POST /p HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n", true},
+		{"broken PRI", "PRI * HTTP/2.0\r\n\r\nXY\r\n\r\n", false},
+		{"binary", "\x00\x01\x02\x03 not a request\r\n\r\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := h2Harness(t, nil)
+			c := h.dial()
+			type out struct {
+				got []byte
+				err error
+			}
+			res := make(chan out, 1)
+			cfg := h2ClientConfig(t)
+			go func() {
+				tc2 := tls.Client(c, cfg)
+				defer tc2.Close()
+				tc2.SetDeadline(time.Now().Add(wait))
+				if _, err := io.WriteString(tc2, tc.sent); err != nil {
+					res <- out{err: err}
+					return
+				}
+				got, err := io.ReadAll(tc2) // nil at close_notify
+				res <- out{got, err}
+			}()
+			fd, remote := h.ln.accept(t)
+			h.srv.Handoff(fd, nil, remote)
+			o := <-res
+			info := h.info()
+			if o.err != nil {
+				t.Fatalf("client: %v", o.err)
+			}
+			if info.State == nil || info.State.NegotiatedProtocol != "h2" {
+				t.Fatalf("negotiated %+v, want h2", info.State)
+			}
+			if tc.http1 {
+				if !bytes.HasPrefix(o.got, []byte("HTTP/1.1 200 OK\r\n")) || !bytes.HasSuffix(o.got, []byte("\r\n\r\n"+helloBody)) {
+					t.Errorf("client read %q, want an HTTP/1.1 200 with the body", o.got)
+				}
+				if info.Err != nil || info.Request == nil || info.Request.ProtoMajor != 1 || info.HTTP2 != nil {
+					t.Errorf("Err %v, Request %+v, HTTP2 %v: want an HTTP/1.1 request and no HTTP2", info.Err, info.Request, info.HTTP2)
+				}
+				if got := <-h.handled; got != info {
+					t.Error("Handle saw another Info")
+				}
+				h.finish(0)
+				return
+			}
+			if len(o.got) != 0 {
+				t.Errorf("client read %q, want nothing before close_notify", o.got)
+			}
+			if !errors.Is(info.Err, ErrRequest) || !errors.Is(info.Err, ErrH2Preface) || Reason(info.Err) != "bad_request" {
+				t.Errorf("Err = %v (reason %q), want ErrRequest and ErrH2Preface", info.Err, Reason(info.Err))
+			}
+			if info.HTTP2 != nil || info.Request != nil {
+				t.Errorf("HTTP2 %v, Request %v: want nil", info.HTTP2, info.Request)
+			}
+			if s := h.srv.Stats(); s.RequestErrors != 1 {
+				t.Errorf("RequestErrors = %d, want 1", s.RequestErrors)
+			}
+			h.finish(0)
+		})
 	}
-	res := make(chan out, 1)
-	cfg := h2ClientConfig(t)
-	go func() {
-		tc := tls.Client(c, cfg)
-		defer tc.Close()
-		tc.SetDeadline(time.Now().Add(wait))
-		if _, err := io.WriteString(tc, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
-			res <- out{err: err}
-			return
-		}
-		n, err := io.Copy(io.Discard, tc)
-		if err == nil {
-			err = io.EOF // io.Copy reports a clean end as nil
-		}
-		res <- out{int(n), err}
-	}()
-	fd, remote := h.ln.accept(t)
-	h.srv.Handoff(fd, nil, remote)
-	o := <-res
-	if o.n != 0 || o.err != io.EOF {
-		t.Errorf("client read %d bytes, then %v; want nothing, then close_notify", o.n, o.err)
-	}
-	info := h.info()
-	if !errors.Is(info.Err, ErrRequest) || !errors.Is(info.Err, ErrH2Preface) || Reason(info.Err) != "bad_request" {
-		t.Errorf("Err = %v (reason %q), want ErrRequest and ErrH2Preface", info.Err, Reason(info.Err))
-	}
-	if info.HTTP2 != nil || info.Request != nil {
-		t.Errorf("HTTP2 %v, Request %v: want nil", info.HTTP2, info.Request)
-	}
-	if s := h.srv.Stats(); s.RequestErrors != 1 {
-		t.Errorf("RequestErrors = %d, want 1", s.RequestErrors)
-	}
-	h.finish(0)
 }
 
 func TestH2TooManyFrames(t *testing.T) {

@@ -209,12 +209,16 @@ func (s *Server) serve(fd int, info *Info) {
 	info.HandshakeDone = time.Now()
 	state := tc.ConnectionState()
 	info.State = &state
+	var in io.Reader = tc
 	if state.NegotiatedProtocol == "h2" {
-		s.serveH2(tc, bc, info) // h2.go
-		return
+		http1 := s.serveH2(tc, bc, info) // h2.go
+		if http1 == nil {
+			return
+		}
+		in = io.MultiReader(bytes.NewReader(http1), tc) // h2 negotiated, HTTP/1.x spoken
 	}
 
-	req, raw, status, err := s.readRequest(tc)
+	req, raw, status, err := s.readRequest(in)
 	info.Request, info.RawHeader = req, raw
 	if err != nil {
 		s.reqErrs.Add(1)

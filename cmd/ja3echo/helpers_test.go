@@ -74,6 +74,7 @@ func testConfig(t *testing.T) *config {
 		handshakeTimeout: 10 * time.Second,
 		maxHandshakes:    4096,
 		grace:            10 * time.Second,
+		http2:            true, // the default, as parseFlags sets it
 	}
 }
 

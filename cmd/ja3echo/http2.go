@@ -8,9 +8,9 @@ import (
 	"github.com/ja3sentry/ja3echo/tlsconn"
 )
 
-// HTTP/2 is opt-in (--http2): with it the server offers h2 before
-// http/1.1, and a client that takes it gets the Akamai fingerprint of its
-// connection preface in /json, /api/all, /api/clean, the page and the log.
+// HTTP/2 (--http2, on by default): the server offers h2 before http/1.1,
+// and a client that takes it gets the Akamai fingerprint of its connection
+// preface in /json, /api/all, /api/clean, the page and the log.
 
 // offerHTTP2 puts h2 first in tc's ALPN list. It must run before anything
 // copies tc or captures its NextProtos (applyKex, answerAnyALPN).

@@ -67,7 +67,7 @@ func TestHTTP2Flag(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want bool
-	}{{nil, false}, {[]string{"--http2"}, true}, {[]string{"--http2=false"}, false}} {
+	}{{nil, true}, {[]string{"--http2"}, true}, {[]string{"--http2=false"}, false}} {
 		cfg, err := parseFlags(tc.args, io.Discard)
 		if err != nil {
 			t.Fatalf("parseFlags(%q): %v", tc.args, err)
@@ -269,15 +269,17 @@ func TestHTTP2Curl(t *testing.T) {
 			t.Errorf("negotiated.alpn %q", d.Negotiated.ALPN)
 		}
 	})
-	t.Run("default-off", func(t *testing.T) {
-		s := startServer(t, nil)
+	t.Run("http2=false", func(t *testing.T) {
+		cfg := testConfig(t)
+		cfg.http2 = false
+		s := startServer(t, cfg)
 		body := curlH2(t, fmt.Sprintf("https://127.0.0.1:%d/json", s.port))
 		var d map[string]json.RawMessage
 		if err := json.Unmarshal(body, &d); err != nil {
 			t.Fatalf("/json: %v\n%s", err, body)
 		}
 		if _, ok := d["http2"]; ok {
-			t.Errorf("/json has an http2 key without --http2:\n%s", body)
+			t.Errorf("/json has an http2 key with --http2=false:\n%s", body)
 		}
 		var n struct {
 			ALPN string `json:"alpn"`

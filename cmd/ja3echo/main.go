@@ -96,7 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.maxConns, "max-conns", 0, "connections waiting for their ClientHello at once (0: derived from the fd limit)")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 15*time.Second, "on SIGINT/SIGTERM, how long in-flight connections may finish")
 	fs.StringVar(&cfg.kex, "kex", kexPQ, "TLS 1.3 key exchange when a client offers several: pq (X25519MLKEM768, post-quantum hybrid) or classical (X25519 when the client supports it: less CPU, no protection against harvest-now-decrypt-later)")
-	fs.BoolVar(&cfg.http2, "http2", false, "offer HTTP/2 (ALPN h2 before http/1.1) and show h2 clients their Akamai HTTP/2 fingerprint")
+	fs.BoolVar(&cfg.http2, "http2", true, "offer HTTP/2 (ALPN h2 before http/1.1) and show h2 clients their Akamai HTTP/2 fingerprint; --http2=false offers http/1.1 only")
 	addOpsFlags(fs, &cfg.opsConfig)
 	addEdgeFlags(fs, &cfg.edgeConfig)
 	addDebugFlags(fs, &cfg.debugConfig)
