@@ -166,7 +166,8 @@ func jsonResponse(v any) tlsconn.Response {
 }
 
 // done logs one finished connection: a JSON line in the log file, an info
-// line on stdout for a new JA3 or a new client, a debug line otherwise.
+// line on stdout for a new JA3, JA4, client or HTTP/2 (Akamai) fingerprint,
+// a debug line otherwise.
 func (a *app) done(info *tlsconn.Info) {
 	h := helloOf(info)
 	if h.err != nil {
@@ -212,10 +213,13 @@ func (a *app) done(info *tlsconn.Info) {
 	a.events.record(l)
 	a.metrics.logged(l)
 
-	if !l.NewJA3 && !l.NewJA4 && !l.NewClient && !a.log.IsLevelEnabled(logrus.DebugLevel) {
+	if !l.NewJA3 && !l.NewJA4 && !l.NewClient && !l.newAkamai() && !a.log.IsLevelEnabled(logrus.DebugLevel) {
 		return // the line would be dropped: do not build its fields (a map, two entries)
 	}
 	fields := logrus.Fields{"remote": l.RemoteAddr, "ja3": l.JA3Hash, "ja3n": l.JA3NHash, "ja4": l.JA4, "ua": l.UserAgent}
+	if l.AkamaiHash != "" {
+		fields["akamai"] = l.AkamaiHash
+	}
 	if l.Error != "" {
 		fields["error"] = l.Error
 	}
@@ -226,6 +230,8 @@ func (a *app) done(info *tlsconn.Info) {
 		a.log.WithFields(fields).Info("new JA4")
 	case l.NewClient:
 		a.log.WithFields(fields).Info("new client")
+	case l.newAkamai(): // last: a new TLS stack usually brings a new HTTP/2 one, and is the bigger news
+		a.log.WithFields(fields).Info("new HTTP/2 fingerprint")
 	default:
 		a.log.WithFields(fields).WithField("status", l.Status).Debug("connection")
 	}

@@ -18,32 +18,38 @@ import (
 // connection (also when the handshake or request failed). Its keys are a
 // public format: analysts `tail -f | jq` it.
 type logEntry struct {
-	Time           string  `json:"time"`
-	RemoteAddr     string  `json:"remote_addr"`
-	JA3            string  `json:"ja3"`
-	JA3Hash        string  `json:"ja3_hash"`
-	JA3N           string  `json:"ja3n"`
-	JA3NHash       string  `json:"ja3n_hash"`
-	JA4            string  `json:"ja4"`
-	JA4R           string  `json:"ja4_r"`
-	PeetPrintHash  string  `json:"peetprint_hash"`
-	AkamaiHash     string  `json:"akamai_hash,omitempty"` // HTTP/2 connections only
-	SNI            string  `json:"sni"`
-	ALPN           string  `json:"alpn"`
-	TLSVersion     string  `json:"tls_version,omitempty"`
-	CipherSuite    string  `json:"cipher_suite,omitempty"`
-	Method         string  `json:"method,omitempty"`
-	Path           string  `json:"path,omitempty"`
-	Status         int     `json:"status,omitempty"`
-	UserAgent      string  `json:"user_agent"`
-	Browser        string  `json:"browser"`
-	BrowserVersion string  `json:"browser_version"`
-	OS             string  `json:"os,omitempty"`
-	NewJA3         bool    `json:"new_ja3"`
-	NewClient      bool    `json:"new_client"`
-	NewJA4         bool    `json:"new_ja4"`
-	Error          string  `json:"error,omitempty"`
-	DurationMS     float64 `json:"duration_ms"`
+	Time           string `json:"time"`
+	RemoteAddr     string `json:"remote_addr"`
+	JA3            string `json:"ja3"`
+	JA3Hash        string `json:"ja3_hash"`
+	JA3N           string `json:"ja3n"`
+	JA3NHash       string `json:"ja3n_hash"`
+	JA4            string `json:"ja4"`
+	JA4R           string `json:"ja4_r"`
+	PeetPrintHash  string `json:"peetprint_hash"`
+	AkamaiHash     string `json:"akamai_hash,omitempty"` // HTTP/2 connections only
+	SNI            string `json:"sni"`
+	ALPN           string `json:"alpn"`
+	TLSVersion     string `json:"tls_version,omitempty"`
+	CipherSuite    string `json:"cipher_suite,omitempty"`
+	Method         string `json:"method,omitempty"`
+	Path           string `json:"path,omitempty"`
+	Status         int    `json:"status,omitempty"`
+	UserAgent      string `json:"user_agent"`
+	Browser        string `json:"browser"`
+	BrowserVersion string `json:"browser_version"`
+	OS             string `json:"os,omitempty"`
+	NewJA3         bool   `json:"new_ja3"`
+	NewClient      bool   `json:"new_client"`
+	NewJA4         bool   `json:"new_ja4"`
+	// NewAkamai is a pointer so that the key follows akamai_hash: absent
+	// on HTTP/1 lines (nil, omitted), `false` or `true` on HTTP/2 lines. A
+	// plain bool could only be always present (a meaningless false on
+	// HTTP/1) or, with omitempty, missing whenever false. record sets it;
+	// read it through newAkamai.
+	NewAkamai  *bool   `json:"new_akamai,omitempty"`
+	Error      string  `json:"error,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
 }
 
 // eventLog appends logEntry lines to a file through a buffer that a
@@ -57,6 +63,7 @@ type eventLog struct {
 	w       *bufio.Writer
 	ja3s    seenSet
 	ja4s    seenSet
+	akamais seenSet // akamai_hash values (HTTP/2 only)
 	clients seenSet
 	log     *logrus.Entry
 	stop    chan struct{}
@@ -75,6 +82,7 @@ func openEventLog(path string, log *logrus.Entry) (*eventLog, error) {
 		path:    path,
 		ja3s:    newSeenSet(seenLimit),
 		ja4s:    newSeenSet(seenLimit),
+		akamais: newSeenSet(seenLimit),
 		clients: newSeenSet(seenLimit),
 		log:     log,
 		stop:    make(chan struct{}),
@@ -85,7 +93,8 @@ func openEventLog(path string, log *logrus.Entry) (*eventLog, error) {
 		return nil, err
 	}
 	if n > 0 {
-		log.Infof("remembered %d JA3 hashes and %d clients from %d lines of %s", e.ja3s.len(), e.clients.len(), n, path)
+		log.Infof("remembered %d JA3 hashes, %d HTTP/2 fingerprints and %d clients from %d lines of %s",
+			e.ja3s.len(), e.akamais.len(), e.clients.len(), n, path)
 	}
 	if err := e.reopen(); err != nil {
 		return nil, err
@@ -111,10 +120,11 @@ func (e *eventLog) replay(path string) (int, error) {
 	n := 0
 	for sc.Scan() {
 		var l struct {
-			JA3Hash   string `json:"ja3_hash"`
-			JA3NHash  string `json:"ja3n_hash"`
-			JA4       string `json:"ja4"`
-			UserAgent string `json:"user_agent"`
+			JA3Hash    string `json:"ja3_hash"`
+			JA3NHash   string `json:"ja3n_hash"`
+			JA4        string `json:"ja4"`
+			AkamaiHash string `json:"akamai_hash"`
+			UserAgent  string `json:"user_agent"`
 		}
 		if json.Unmarshal(sc.Bytes(), &l) != nil || l.JA3Hash == "" {
 			continue
@@ -122,6 +132,9 @@ func (e *eventLog) replay(path string) (int, error) {
 		e.ja3s.add(l.JA3Hash)
 		if l.JA4 != "" { // lines written before JA4 existed have none
 			e.ja4s.add(l.JA4)
+		}
+		if l.AkamaiHash != "" { // HTTP/1 lines and lines written before it existed have none
+			e.akamais.add(l.AkamaiHash)
 		}
 		e.clients.add(l.JA3NHash + "\x00" + l.UserAgent)
 		n++
@@ -173,9 +186,13 @@ func endTornLine(f *os.File) error {
 	return err
 }
 
-// record marks the entry's JA3 and client as seen, fills NewJA3 and
-// NewClient, and appends the line.
+// record marks the entry's JA3, JA4, client and (HTTP/2) Akamai hash as
+// seen, fills NewJA3, NewJA4, NewClient and NewAkamai, and appends the line.
 func (e *eventLog) record(l *logEntry) {
+	l.NewAkamai = nil
+	if l.AkamaiHash != "" {
+		l.NewAkamai = new(false) // the key is on every HTTP/2 line; set below if new
+	}
 	line, err := json.Marshal(l) // before the lock; only flags change below
 	if err != nil {
 		e.log.WithError(err).Error("encoding log line")
@@ -186,8 +203,11 @@ func (e *eventLog) record(l *logEntry) {
 	if l.JA3Hash != "" {
 		l.NewJA3 = e.ja3s.add(l.JA3Hash)
 		l.NewClient = e.clients.add(l.JA3NHash + "\x00" + l.UserAgent)
-		l.NewJA4 = e.ja4s.add(l.JA4)
-		if l.NewJA3 || l.NewClient || l.NewJA4 {
+		l.NewJA4 = l.JA4 != "" && e.ja4s.add(l.JA4) // as replay, which skips empty ones
+		if l.NewAkamai != nil {
+			*l.NewAkamai = e.akamais.add(l.AkamaiHash)
+		}
+		if l.NewJA3 || l.NewClient || l.NewJA4 || l.newAkamai() {
 			line, _ = json.Marshal(l) // cannot fail: it just did
 		}
 	}
@@ -199,6 +219,10 @@ func (e *eventLog) record(l *logEntry) {
 		e.log.WithError(err).Error("writing log file")
 	}
 }
+
+// newAkamai reports whether record found the line's Akamai hash new; false
+// on HTTP/1 lines.
+func (l *logEntry) newAkamai() bool { return l.NewAkamai != nil && *l.NewAkamai }
 
 func (e *eventLog) flusher() {
 	defer close(e.done)

@@ -65,6 +65,60 @@ func entry(ja3, ja3n, ua string) *logEntry {
 	return &logEntry{JA3Hash: ja3, JA3NHash: ja3n, UserAgent: ua, RemoteAddr: "127.0.0.1:1"}
 }
 
+// Akamai fingerprint hashes for HTTP/2 entries: literals, any 32 hex digits
+// do (akamaiChrome is Chrome's published value).
+const (
+	akamaiChrome = "52d84b11737d980aef856699f885ca86"
+	akamaiOther  = "0123456789abcdef0123456789abcdef"
+	akamaiTorn   = "fedcba9876543210fedcba9876543210"
+)
+
+// h2 turns l into the entry of an HTTP/2 connection with Akamai hash akamai.
+func h2(l *logEntry, akamai string) *logEntry {
+	l.AkamaiHash = akamai
+	return l
+}
+
+// akamaiFlag is new_akamai as the test expects it in a line: absent (an
+// HTTP/1 line), false or true.
+type akamaiFlag string
+
+const (
+	akamaiAbsent akamaiFlag = ""
+	akamaiSeen   akamaiFlag = "false"
+	akamaiNew    akamaiFlag = "true"
+)
+
+// checkAkamaiFlag compares new_akamai in one JSON line and in the entry
+// record filled with want.
+func checkAkamaiFlag(t *testing.T, what string, line []byte, l *logEntry, want akamaiFlag) {
+	t.Helper()
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(line, &keys); err != nil {
+		t.Fatalf("%s: not one JSON object: %v\n%s", what, err, line)
+	}
+	raw, present := keys["new_akamai"]
+	switch {
+	case want == akamaiAbsent && present:
+		t.Errorf("%s: new_akamai is %s on a line without akamai_hash: %s", what, raw, line)
+	case want != akamaiAbsent && string(raw) != string(want):
+		t.Errorf("%s: new_akamai is %q (present %v), want %s: %s", what, raw, present, want, line)
+	}
+	if got := l.NewAkamai != nil && *l.NewAkamai; got != (want == akamaiNew) || (l.NewAkamai == nil) != (want == akamaiAbsent) {
+		t.Errorf("%s: entry NewAkamai = %v (nil %v), want %s", what, got, l.NewAkamai == nil, want)
+	}
+}
+
+// logFileLines returns the file's lines, without the final newline.
+func logFileLines(t *testing.T, path string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
+}
+
 func TestEventLogFirstSeen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "dir", "events.log") // parents are created
 	e, err := openEventLog(path, discardLog())
@@ -74,12 +128,18 @@ func TestEventLogFirstSeen(t *testing.T) {
 	steps := []struct {
 		l                 *logEntry
 		newJA3, newClient bool
+		newAkamai         akamaiFlag
 	}{
-		{entry("j1", "n1", "curl/8"), true, true},
-		{entry("j1", "n1", "curl/8"), false, false},
-		{entry("j1", "n1", "Wget/1"), false, true}, // same TLS stack, other UA
-		{entry("j2", "n1", "curl/8"), true, false}, // JA3 changed (extension order), JA3N did not
-		{entry("", "", "x"), false, false},         // not fingerprinted: never new
+		{entry("j1", "n1", "curl/8"), true, true, akamaiAbsent},
+		{entry("j1", "n1", "curl/8"), false, false, akamaiAbsent},
+		{entry("j1", "n1", "Wget/1"), false, true, akamaiAbsent}, // same TLS stack, other UA
+		{entry("j2", "n1", "curl/8"), true, false, akamaiAbsent}, // JA3 changed (extension order), JA3N did not
+		{entry("", "", "x"), false, false, akamaiAbsent},         // not fingerprinted: never new
+		// HTTP/2: the Akamai hash is tracked on its own, whatever the TLS side.
+		{h2(entry("j1", "n1", "curl/8"), akamaiChrome), false, false, akamaiNew},
+		{h2(entry("j3", "n3", "h2load"), akamaiChrome), true, true, akamaiSeen},
+		{h2(entry("j1", "n1", "curl/8"), akamaiOther), false, false, akamaiNew},
+		{entry("j1", "n1", "curl/8"), false, false, akamaiAbsent}, // HTTP/1 again: still no key
 	}
 	for i, st := range steps {
 		e.record(st.l)
@@ -99,6 +159,9 @@ func TestEventLogFirstSeen(t *testing.T) {
 			t.Errorf("line %d: new_ja3, new_client = %v, %v; want %v, %v", i, *lines[i].NewJA3, *lines[i].NewClient, st.newJA3, st.newClient)
 		}
 	}
+	for i, line := range logFileLines(t, path) {
+		checkAkamaiFlag(t, fmt.Sprintf("line %d", i), line, steps[i].l, steps[i].newAkamai)
+	}
 }
 
 // TestEventLogReplay reopens a log whose last line was torn by a crash:
@@ -110,21 +173,22 @@ func TestEventLogReplay(t *testing.T) {
 		`{"ja3_hash":"j1","ja3n_hash":"n1","user_agent":"curl/8","new_ja3":true}`,
 		`not json at all`,
 		`{"ja3_hash":"","ja3n_hash":"","user_agent":"unparsed"}`,
-		`{"ja3_hash":"j2","ja3n_hash":"n2","user_agent":"Wget/1"}`,
+		`{"ja3_hash":"j2","ja3n_hash":"n2","akamai_hash":"` + akamaiChrome + `","user_agent":"Wget/1","new_akamai":true}`,
 	}
-	const torn = `{"ja3_hash":"j3","ja3n_hash":"n3","user_a`
+	const torn = `{"ja3_hash":"j3","ja3n_hash":"n3","akamai_hash":"` + akamaiTorn + `","user_a`
 	if err := os.WriteFile(path, []byte(strings.Join(whole, "\n")+"\n"+torn), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
 		l                 *logEntry
 		newJA3, newClient bool
+		newAkamai         akamaiFlag
 	}{
-		{entry("j4", "n4", "new"), true, true}, // the first line after the torn one
-		{entry("j1", "n1", "curl/8"), false, false},
-		{entry("j2", "n2", "Wget/1"), false, false},
-		{entry("j2", "n2", "curl/8"), false, true},
-		{entry("j3", "n3", "x"), true, true}, // only in the torn line
+		{entry("j4", "n4", "new"), true, true, akamaiAbsent}, // the first line after the torn one
+		{entry("j1", "n1", "curl/8"), false, false, akamaiAbsent},
+		{h2(entry("j2", "n2", "Wget/1"), akamaiChrome), false, false, akamaiSeen}, // remembered from the j2 line
+		{entry("j2", "n2", "curl/8"), false, true, akamaiAbsent},
+		{h2(entry("j3", "n3", "x"), akamaiTorn), true, true, akamaiNew}, // only in the torn line
 	}
 	e, err := openEventLog(path, discardLog())
 	if err != nil {
@@ -156,6 +220,7 @@ func TestEventLogReplay(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &got); err != nil || got.JA3Hash != steps[i].l.JA3Hash {
 			t.Errorf("new line %d is not the entry for %s: %q", i, steps[i].l.JA3Hash, l)
 		}
+		checkAkamaiFlag(t, fmt.Sprintf("new line %d", i), []byte(l), steps[i].l, steps[i].newAkamai)
 	}
 
 	// A second restart remembers everything written after the torn line.
@@ -165,10 +230,19 @@ func TestEventLogReplay(t *testing.T) {
 	}
 	defer e.Close()
 	for _, st := range steps {
-		l := entry(st.l.JA3Hash, st.l.JA3NHash, st.l.UserAgent)
+		l := h2(entry(st.l.JA3Hash, st.l.JA3NHash, st.l.UserAgent), st.l.AkamaiHash)
 		if e.record(l); l.NewJA3 || l.NewClient {
 			t.Errorf("after a second restart %s/%s is announced again", l.JA3Hash, l.UserAgent)
 		}
+		want := akamaiAbsent
+		if l.AkamaiHash != "" {
+			want = akamaiSeen
+		}
+		line, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkAkamaiFlag(t, "after a second restart "+l.JA3Hash, line, l, want)
 	}
 }
 

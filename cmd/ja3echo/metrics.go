@@ -40,6 +40,7 @@ type metrics struct {
 	newJA3         prometheus.Counter
 	newClients     prometheus.Counter
 	newJA4         prometheus.Counter
+	newAkamai      prometheus.Counter
 	acmeChallenges prometheus.Counter
 	reloads        *prometheus.CounterVec // what, result
 	handshakeTime  prometheus.Histogram
@@ -66,6 +67,8 @@ func newMetrics() *metrics {
 			Help: "Connections whose (JA3N hash, User-Agent) pair had not been seen before (new_client in the log)."}),
 		newJA4: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "new_ja4_total",
 			Help: "Connections whose JA4 had not been seen before (state rebuilt from the log file at start)."}),
+		newAkamai: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "new_akamai_total",
+			Help: "HTTP/2 connections whose Akamai fingerprint hash had not been seen before (new_akamai in the log; state rebuilt from the log file at start)."}),
 		acmeChallenges: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "acme_tls_alpn_challenges_total",
 			Help: "TLS-ALPN-01 validation handshakes from the ACME CA (not written to the log file)."}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reloads_total",
@@ -86,8 +89,8 @@ func newMetrics() *metrics {
 	info := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "build_info",
 		Help: "Always 1; the version label is the build's.", ConstLabels: prometheus.Labels{"version": version}})
 	info.Set(1)
-	m.reg.MustRegister(m.handshakes, m.handshakeErrs, m.requests, m.newJA3, m.newClients, m.newJA4, m.acmeChallenges,
-		m.reloads, m.handshakeTime, m.connTime, info,
+	m.reg.MustRegister(m.handshakes, m.handshakeErrs, m.requests, m.newJA3, m.newClients, m.newJA4, m.newAkamai,
+		m.acmeChallenges, m.reloads, m.handshakeTime, m.connTime, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -201,6 +204,9 @@ func (m *metrics) logged(l *logEntry) {
 	}
 	if l.NewJA4 {
 		m.newJA4.Inc()
+	}
+	if l.newAkamai() {
+		m.newAkamai.Inc()
 	}
 }
 

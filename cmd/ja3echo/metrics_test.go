@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,8 @@ func TestMetrics(t *testing.T) {
 
 	fams := opsScrape(t, maddr)
 	for _, name := range []string{"ja3echo_connections_accepted_total", "ja3echo_hellos_total", "ja3echo_connections_held",
-		"ja3echo_connections_in_flight", "ja3echo_new_ja3_total", "ja3echo_handshake_duration_seconds", "go_goroutines"} {
+		"ja3echo_connections_in_flight", "ja3echo_new_ja3_total", "ja3echo_new_akamai_total", "ja3echo_handshake_duration_seconds",
+		"go_goroutines"} {
 		if v, ok := opsMetricValue(fams, name); !ok || (strings.HasPrefix(name, "ja3echo_") && v != 0) {
 			t.Errorf("fresh server: %s = %v (present %v), want a 0 series", name, v, ok)
 		}
@@ -123,6 +125,7 @@ func TestMetrics(t *testing.T) {
 		{"ja3echo_new_ja3_total", nil, 1},        // every Go client here sends the same hello
 		{"ja3echo_new_clients_total", nil, 2},    // (JA3N, "") for the failed and handshake-only ones, (JA3N, "ops-test")
 		{"ja3echo_new_ja4_total", nil, 1},
+		{"ja3echo_new_akamai_total", nil, 0}, // every client here speaks HTTP/1.1
 		{"ja3echo_connections_shed_total", []string{"stage", "accept"}, 0},
 		{"ja3echo_connections_shed_total", []string{"stage", "handoff"}, 0},
 		{"ja3echo_connections_limited_total", []string{"limit", "per_ip"}, 0},
@@ -157,6 +160,47 @@ func TestMetrics(t *testing.T) {
 	}
 	if n := opsCountLines(t, cfg.logFile); n != 2+good {
 		t.Errorf("log file has %d lines, want %d (the served connections)", n, 2+good)
+	}
+}
+
+// TestMetricsNewAkamai records HTTP/1 and HTTP/2 entries through an event
+// log, as app.done does, and checks that new_akamai is counted once per
+// new Akamai hash and never for HTTP/1 lines.
+func TestMetricsNewAkamai(t *testing.T) {
+	e, err := openEventLog(filepath.Join(t.TempDir(), "events.log"), discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	m := newMetrics()
+	for _, l := range []*logEntry{
+		h2(entry("j1", "n1", "a"), akamaiChrome), // new
+		h2(entry("j2", "n2", "b"), akamaiChrome), // seen
+		entry("j3", "n3", "c"),                   // HTTP/1: no flag
+		h2(entry("j1", "n1", "a"), akamaiOther),  // new
+	} {
+		e.record(l)
+		m.logged(l)
+	}
+	fams, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := make(map[string]*dto.MetricFamily, len(fams))
+	for _, f := range fams {
+		byName[f.GetName()] = f
+	}
+	for _, c := range []struct {
+		name string
+		want float64
+	}{
+		{"ja3echo_new_akamai_total", 2},
+		{"ja3echo_new_ja3_total", 3},
+		{"ja3echo_new_clients_total", 3},
+	} {
+		if got := opsMetric(t, byName, c.name); got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, got, c.want)
+		}
 	}
 }
 
