@@ -1,8 +1,10 @@
 package poller
 
 import (
+	"errors"
 	"net"
 	"net/netip"
+	"strconv"
 	"testing"
 	"unsafe"
 
@@ -91,5 +93,57 @@ func TestAcceptAllocatesNothing(t *testing.T) {
 	}
 	if allocs != 0 {
 		t.Errorf("accept4 allocates %.0f objects per conn, want 0", allocs)
+	}
+}
+
+// TestListener: the loop's listening descriptor is non-blocking (accept
+// must return EAGAIN, never wait) and close-on-exec, and the host decides
+// the families served: 0.0.0.0 IPv4 only, :: both.
+func TestListener(t *testing.T) {
+	l, err := New(Config{Addr: "127.0.0.1:0", Framer: frame, Handoff: func(int, []byte, netip.AddrPort) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.closeFDs() })
+	fl, err := unix.FcntlInt(uintptr(l.lfd), unix.F_GETFL, 0)
+	if err != nil || fl&unix.O_NONBLOCK == 0 {
+		t.Errorf("F_GETFL = %#x, %v: want O_NONBLOCK", fl, err)
+	}
+	fd, err := unix.FcntlInt(uintptr(l.lfd), unix.F_GETFD, 0)
+	if err != nil || fd&unix.FD_CLOEXEC == 0 {
+		t.Errorf("F_GETFD = %#x, %v: want FD_CLOEXEC", fd, err)
+	}
+	if _, _, err := l.accept4(); !errors.Is(err, unix.EAGAIN) {
+		t.Errorf("accept4 on an empty queue: %v, want EAGAIN", err)
+	}
+
+	if probe, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		probe.Close()
+	}
+	for _, tc := range []struct {
+		host string
+		v6   bool // an IPv6 client gets through
+	}{{"0.0.0.0", false}, {"::", true}} {
+		l, err := New(Config{Addr: net.JoinHostPort(tc.host, "0"), Framer: frame, Handoff: func(int, []byte, netip.AddrPort) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := strconv.Itoa(l.Addr().Port)
+		c4, err := net.DialTimeout("tcp", "127.0.0.1:"+port, wait)
+		if err != nil {
+			t.Errorf("%s: IPv4 dial: %v", tc.host, err)
+		} else {
+			c4.Close()
+		}
+		c6, err := net.DialTimeout("tcp", "[::1]:"+port, wait)
+		if got := err == nil; got != tc.v6 {
+			t.Errorf("%s: IPv6 dial error %v, want success %v", tc.host, err, tc.v6)
+		}
+		if c6 != nil {
+			c6.Close()
+		}
+		l.closeFDs()
 	}
 }

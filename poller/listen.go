@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 	"unsafe"
 
@@ -21,73 +20,37 @@ const (
 	maxBackoff  = time.Second // net/http's accept backoff
 )
 
-// listen creates the non-blocking listening socket itself rather than taking
-// a net.Listener's fd, which File().Fd() would have made blocking.
+// listen opens the listening socket with net.Listen, which already does
+// what a server needs (dual-stack wildcard, zones, SO_REUSEADDR, the
+// kernel's backlog cap), and takes it over: the loop keeps a close-on-exec
+// dup of its descriptor, still non-blocking since O_NONBLOCK belongs to the
+// shared open file, and closes the net.Listener, whose Close removes the
+// socket from Go's own netpoller first.
 func listen(addr string) (int, netip.AddrPort, error) {
-	ta, err := net.ResolveTCPAddr("tcp", addr)
-	if err != nil {
-		return -1, netip.AddrPort{}, fmt.Errorf("poller: listen %q: %w", addr, err)
-	}
-	ip, _ := netip.AddrFromSlice(ta.IP) // nil IP (empty host) => invalid => wildcard
-	ip = ip.Unmap()
-	family, sa := unix.AF_INET6, unix.Sockaddr(&unix.SockaddrInet6{Port: ta.Port, Addr: ip.As16()})
-	if ip.Is4() {
-		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: ta.Port, Addr: ip.As4()}
-	} else if ta.Zone != "" {
-		ifi, err := net.InterfaceByName(ta.Zone)
-		if err != nil {
-			return -1, netip.AddrPort{}, fmt.Errorf("poller: listen %q: %w", addr, err)
-		}
-		sa.(*unix.SockaddrInet6).ZoneId = uint32(ifi.Index)
-	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
-	if errors.Is(err, unix.EAFNOSUPPORT) && !ip.IsValid() {
-		// Wildcard on a kernel without IPv6: fall back to IPv4 only.
-		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: ta.Port}
-		fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
-	}
-	if err != nil {
-		return -1, netip.AddrPort{}, os.NewSyscallError("socket", err)
-	}
-	bound, err := bindListen(fd, family, sa, ip)
-	if err != nil {
-		_ = unix.Close(fd)
-		return -1, netip.AddrPort{}, err
-	}
-	return fd, bound, nil
-}
-
-func bindListen(fd, family int, sa unix.Sockaddr, ip netip.Addr) (netip.AddrPort, error) {
-	op, err := "setsockopt", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-	if err == nil && family == unix.AF_INET6 && (!ip.IsValid() || ip.IsUnspecified()) {
-		// Wildcard: serve IPv4 too, whatever net.ipv6.bindv6only says.
-		err = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
-	}
-	if err == nil {
-		op, err = "bind", unix.Bind(fd, sa)
-	}
-	if err == nil {
-		op, err = "listen", unix.Listen(fd, backlog())
-	}
-	if err != nil {
-		return netip.AddrPort{}, os.NewSyscallError(op, err)
-	}
-	got, err := unix.Getsockname(fd)
-	if err != nil {
-		return netip.AddrPort{}, os.NewSyscallError("getsockname", err)
-	}
-	return addrPort(got), nil
-}
-
-// backlog follows the kernel's cap like net.Listen does; the kernel silently
-// truncates anything larger, and a small backlog drops SYNs under bursts.
-func backlog() int {
-	if b, err := os.ReadFile("/proc/sys/net/core/somaxconn"); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
-			return n
+	network := "tcp" // an empty host or "::" listens dual-stack
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Is4() {
+			network = "tcp4" // 0.0.0.0 means IPv4 only, not Go's dual-stack
 		}
 	}
-	return 4096
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return -1, netip.AddrPort{}, fmt.Errorf("poller: %w", err)
+	}
+	defer ln.Close()
+	tl := ln.(*net.TCPListener)
+	rc, err := tl.SyscallConn()
+	if err != nil {
+		return -1, netip.AddrPort{}, fmt.Errorf("poller: %w", err)
+	}
+	fd, derr := -1, error(nil)
+	if err := rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return -1, netip.AddrPort{}, fmt.Errorf("poller: %w", err)
+	}
+	if derr != nil {
+		return -1, netip.AddrPort{}, os.NewSyscallError("fcntl", derr)
+	}
+	return fd, tl.Addr().(*net.TCPAddr).AddrPort(), nil
 }
 
 // defaultMaxConns keeps a quarter of RLIMIT_NOFILE out of the loop's reach:
@@ -106,20 +69,6 @@ func fdLimit() int {
 	return int(min(rl.Cur, 1<<24))
 }
 
-func addrPort(sa unix.Sockaddr) netip.AddrPort {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
-	case *unix.SockaddrInet6:
-		ip := netip.AddrFrom16(sa.Addr).Unmap() // dual-stack peers show as plain IPv4
-		if sa.ZoneId != 0 && ip.Is6() {
-			ip = ip.WithZone(strconv.FormatUint(uint64(sa.ZoneId), 10))
-		}
-		return netip.AddrPortFrom(ip, uint16(sa.Port))
-	}
-	return netip.AddrPort{}
-}
-
 // accept4 is unix.Accept4 without its two heap objects per call (the raw
 // address it passes to the kernel escapes, and the parsed Sockaddr is new):
 // ~140 bytes of garbage per accepted conn, which the server's GOGC=400
@@ -136,7 +85,8 @@ func (l *Loop) accept4() (int, netip.AddrPort, error) {
 	return int(fd), rawAddrPort(&l.rsa), nil
 }
 
-// rawAddrPort is addrPort for the kernel's form of the address.
+// rawAddrPort is the peer's address from the kernel's form, dual-stack
+// peers shown as plain IPv4.
 func rawAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
 	switch rsa.Addr.Family {
 	case unix.AF_INET:
