@@ -18,15 +18,18 @@ type fpResult struct {
 	*fingerprint.Fingerprints
 	TLS   *fingerprint.TLS `json:"tls,omitempty"`
 	Error string           `json:"error,omitempty"`
+	Pcap  *pcapWhere       `json:"pcap,omitempty"` // only for capture files
 }
 
 // fingerprintCmd reads hex lines (bytes a client sent at the start of a
 // connection; empty line: nothing sent) and prints one JSON line for each,
-// through the same framer and parser as the server. Exit 1 if any line
-// failed, 2 on usage or I/O errors.
+// through the same framer and parser as the server. A pcap or pcapng file
+// (on stdin too, recognised by its magic) gives one line per TCP stream
+// whose client sent a ClientHello instead. Exit 1 if any line failed, 2 on
+// usage or I/O errors or an unreadable capture.
 func fingerprintCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) != 1 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, "usage: ja3echo fingerprint FILE|-\n\nEach input line is the hex of the bytes a client sent at the start of a\nconnection (TLS records; whitespace ignored). One JSON line is printed per input line.")
+		fmt.Fprintln(stderr, "usage: ja3echo fingerprint FILE|-\n\nEach input line is the hex of the bytes a client sent at the start of a\nconnection (TLS records; whitespace ignored). One JSON line is printed per input line.\n\nA pcap or pcapng file gives one JSON line per TCP connection whose client sent\na ClientHello, with a \"pcap\" object: stream, frame, src, dst.")
 		return 2
 	}
 	in := stdin
@@ -43,7 +46,11 @@ func fingerprintCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	defer out.Flush()
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	sc := bufio.NewScanner(in)
+	br := bufio.NewReaderSize(in, 64<<10)
+	if isCapture(br) {
+		return fingerprintCapture(br, enc, stderr)
+	}
+	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 64<<10), 4*fingerprint.MaxWireBytes+1024)
 	status := 0
 	for sc.Scan() {
@@ -80,4 +87,48 @@ func fingerprintLine(line string) fpResult {
 	}
 	fp, t := h.Fingerprints(), h.TLS()
 	return fpResult{Fingerprints: &fp, TLS: &t}
+}
+
+// isCapture peeks at the start of the input for a capture file's magic. A
+// hex line starts with a hex digit or whitespace, never with these bytes;
+// only a first byte that could start a magic makes it wait for more input.
+func isCapture(br *bufio.Reader) bool {
+	first, err := br.Peek(1)
+	if err != nil {
+		return false
+	}
+	switch first[0] {
+	case 0xa1, 0xd4, 0x4d:
+		head, _ := br.Peek(4)
+		return isCaptureMagic(head)
+	case 0x0a:
+		head, _ := br.Peek(12)
+		return isCaptureMagic(head)
+	}
+	return false
+}
+
+// fingerprintCapture prints the lines of a capture file. What was read
+// before a structural error is still printed, then the error, exit 2.
+func fingerprintCapture(r io.Reader, enc *json.Encoder, stderr io.Writer) int {
+	lines, dropped, err := readCapture(r)
+	status := 0
+	for i := range lines {
+		if lines[i].Error != "" {
+			status = 1
+		}
+		if err := enc.Encode(&lines[i]); err != nil {
+			fmt.Fprintln(stderr, "ja3echo:", err)
+			return 2
+		}
+	}
+	if dropped > 0 {
+		fmt.Fprintf(stderr, "ja3echo: more than %d TCP streams in the capture; %d packets of later streams ignored\n", maxPcapStreams, dropped)
+		status = max(status, 1)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ja3echo:", err)
+		return 2
+	}
+	return status
 }

@@ -10,7 +10,7 @@
 // Usage:
 //
 //	ja3echo [flags]                 serve
-//	ja3echo fingerprint FILE|-      fingerprint hex-encoded client bytes, one per line
+//	ja3echo fingerprint FILE|-      fingerprint a pcap/pcapng capture, or hex-encoded client bytes, one per line
 package main
 
 import (
@@ -81,7 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "ja3echo %s: a TLS fingerprint echo server\n\n", version)
-		fmt.Fprintf(stderr, "Usage:\n  ja3echo [flags]\n  ja3echo fingerprint FILE|-   (hex of client bytes, one connection per line)\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage:\n  ja3echo [flags]\n  ja3echo fingerprint FILE|-   (a pcap/pcapng capture, or hex of client bytes, one connection per line)\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.host, "host", "127.0.0.1", "address to listen on (IPv4 or IPv6; 0.0.0.0 or :: for all)")
