@@ -48,7 +48,7 @@ func fingerprintCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	enc.SetEscapeHTML(false)
 	br := bufio.NewReaderSize(in, 64<<10)
 	if isCapture(br) {
-		return fingerprintCapture(br, enc, stderr)
+		return fingerprintCapture(br, enc, out, stderr)
 	}
 	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 64<<10), 4*fingerprint.MaxWireBytes+1024)
@@ -108,20 +108,21 @@ func isCapture(br *bufio.Reader) bool {
 	return false
 }
 
-// fingerprintCapture prints the lines of a capture file. What was read
-// before a structural error is still printed, then the error, exit 2.
-func fingerprintCapture(r io.Reader, enc *json.Encoder, stderr io.Writer) int {
-	lines, dropped, err := readCapture(r)
+// fingerprintCapture prints the lines of a capture file as each stream's
+// hello is decided, flushing each line so that a live pipe from tcpdump
+// shows it at once. What was read before a structural error is printed,
+// then the error, exit 2.
+func fingerprintCapture(r io.Reader, enc *json.Encoder, out *bufio.Writer, stderr io.Writer) int {
 	status := 0
-	for i := range lines {
-		if lines[i].Error != "" {
+	dropped, err := readCapture(r, func(l *fpResult) error {
+		if l.Error != "" {
 			status = 1
 		}
-		if err := enc.Encode(&lines[i]); err != nil {
-			fmt.Fprintln(stderr, "ja3echo:", err)
-			return 2
+		if err := enc.Encode(l); err != nil {
+			return err
 		}
-	}
+		return out.Flush()
+	})
 	if dropped > 0 {
 		fmt.Fprintf(stderr, "ja3echo: more than %d TCP streams in the capture; %d packets of later streams ignored\n", maxPcapStreams, dropped)
 		status = max(status, 1)

@@ -13,11 +13,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sharedTestdataDir is the read-only reference data beside the checkout,
@@ -541,7 +543,9 @@ func TestPcapHandBuilt(t *testing.T) {
 
 // TestPcapIncomplete: a hello whose middle segment was never captured, and
 // one cut short by the end of the capture, each give an error line (exit 1);
-// the complete stream between them still gives its fingerprint.
+// the complete stream between them still gives its fingerprint, first,
+// because lines come out as streams are decided and the incomplete ones
+// are only decided at the end of the capture.
 func TestPcapIncomplete(t *testing.T) {
 	h := testHello(t, 0)
 	w := h.wire
@@ -563,7 +567,7 @@ func TestPcapIncomplete(t *testing.T) {
 	for i, want := range []struct {
 		stream, frame int
 		ok            bool
-	}{{0, 2, false}, {1, 4, true}, {2, 5, false}} {
+	}{{1, 4, true}, {0, 2, false}, {2, 5, false}} {
 		l := lines[i]
 		if l.Pcap.Stream != want.stream || l.Pcap.Frame != want.frame {
 			t.Errorf("line %d: pcap %+v, want stream %d frame %d", i, *l.Pcap, want.stream, want.frame)
@@ -611,7 +615,7 @@ func TestPcapBadFiles(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, "ja3echo:") {
 			t.Errorf("%s: exit %d, stderr %q; want 2 and a message", name, code, stderr)
 		}
-		if _, _, err := readCapture(bytes.NewReader(data)); !errors.Is(err, errPcapFormat) {
+		if _, err := readCapture(bytes.NewReader(data), func(*fpResult) error { return nil }); !errors.Is(err, errPcapFormat) {
 			t.Errorf("%s: error %v, want errPcapFormat", name, err)
 		}
 	}
@@ -625,7 +629,7 @@ func TestPcapBadFiles(t *testing.T) {
 }
 
 // FuzzPcap: the reader, decoder and reassembly never panic, and whatever
-// they return is well-formed: lines in stream order, each with a packet
+// they emit is well-formed: at most one line per stream, each with a packet
 // number, either fingerprints or an error.
 func FuzzPcap(f *testing.F) {
 	for _, p := range []string{
@@ -654,19 +658,53 @@ func FuzzPcap(f *testing.F) {
 	f.Add(classicPcap(binary.BigEndian, true, 1, mapPkts(handshake(cli, srv, hello, 3), func(b []byte) []byte { return ether(b, 0x8100) })...))
 	f.Add(ngSection(binary.LittleEndian, 276, true, mapPkts(handshake(cli6, srv6, hello, 2), sll2)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lines, _, err := readCapture(bytes.NewReader(data))
-		if err != nil && !errors.Is(err, errPcapFormat) {
-			t.Fatalf("error %v is not errPcapFormat", err)
-		}
-		prev := -1
-		for _, l := range lines {
+		seen := map[int]bool{}
+		_, err := readCapture(bytes.NewReader(data), func(l *fpResult) error {
 			switch {
-			case l.Pcap == nil || l.Pcap.Stream <= prev || l.Pcap.Frame < 1:
-				t.Fatalf("bad position %+v after stream %d", l.Pcap, prev)
+			case l.Pcap == nil || seen[l.Pcap.Stream] || l.Pcap.Stream < 0 || l.Pcap.Frame < 1:
+				t.Fatalf("bad or repeated position %+v", l.Pcap)
 			case (l.Error == "") == (l.Fingerprints == nil):
 				t.Fatalf("a line must have fingerprints or an error: %+v", l)
 			}
-			prev = l.Pcap.Stream
+			seen[l.Pcap.Stream] = true
+			return nil
+		})
+		if err != nil && !errors.Is(err, errPcapFormat) {
+			t.Fatalf("error %v is not errPcapFormat", err)
 		}
 	})
+}
+
+// TestPcapStreamsLines: on a live pipe (tcpdump -w - | ja3echo fingerprint -)
+// a hello's line comes out as soon as its last segment is read, not when
+// the input ends.
+func TestPcapStreamsLines(t *testing.T) {
+	h := testHello(t, 0)
+	file := classicPcap(binary.LittleEndian, false, 101, handshake(cli, srv, h.wire)...)
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- fingerprintCmd([]string{"-"}, inR, outW, io.Discard)
+		outW.Close()
+	}()
+	go func() { _, _ = inW.Write(file) }() // the pipe stays open: more packets could follow
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(outR).ReadString('\n')
+		line <- l
+	}()
+	select {
+	case l := <-line:
+		var got pcapLine
+		if err := json.Unmarshal([]byte(l), &got); err != nil || got.JA3Hash != h.want.JA3Hash {
+			t.Errorf("first line %q (%v), want ja3_hash %s", l, err, h.want.JA3Hash)
+		}
+	case <-time.After(10 * time.Second): // a hang guard, not a timing assertion
+		t.Fatal("no line while the input is still open")
+	}
+	inW.Close()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
 }

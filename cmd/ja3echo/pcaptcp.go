@@ -61,7 +61,6 @@ type tcpStream struct {
 	pendingBytes   int
 	frame          int
 	done           bool
-	result         *fpResult
 }
 
 type captureStreams struct {
@@ -69,20 +68,25 @@ type captureStreams struct {
 	order    []*tcpStream
 	buffered int
 	dropped  int // packets of streams past maxPcapStreams
+	emit     func(*fpResult) error
+	emitErr  error // the first error emit returned: reading stops
 }
 
-// readCapture reads a pcap or pcapng file and returns one line per TCP
-// stream whose client sent (the start of) a ClientHello, in stream order.
-// After an error the lines of what was read so far are still returned.
+// readCapture reads a pcap or pcapng file and passes emit one line per TCP
+// stream whose client sent (the start of) a ClientHello, as soon as it is
+// decided: `tcpdump -w - | ja3echo fingerprint -` prints each hello as it
+// completes, and a big capture's results are never all held at once. At
+// the end, the hellos that never completed follow in stream order. After
+// a structural error, what was decided before it has been emitted already.
 // dropped counts packets ignored because the capture had more than
 // maxPcapStreams streams.
-func readCapture(r io.Reader) (lines []fpResult, dropped int, err error) {
+func readCapture(r io.Reader, emit func(*fpResult) error) (dropped int, err error) {
 	pr, err := newPacketReader(r)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	cs := &captureStreams{byKey: make(map[flowKey]*tcpStream)}
-	for {
+	cs := &captureStreams{byKey: make(map[flowKey]*tcpStream), emit: emit}
+	for cs.emitErr == nil {
 		pkt, err2 := pr.next()
 		if err2 != nil {
 			if err2 != io.EOF {
@@ -98,11 +102,11 @@ func readCapture(r io.Reader) (lines []fpResult, dropped int, err error) {
 		if !st.done && len(st.data) > 0 && st.data[0] == recordTypeHandshake {
 			st.finish(cs, st.frame, &fpResult{Error: fmt.Sprintf("%v: only %d bytes of it captured in sequence (a segment is missing)", fingerprint.ErrTruncated, len(st.data))})
 		}
-		if st.result != nil {
-			lines = append(lines, *st.result)
-		}
 	}
-	return lines, cs.dropped, err
+	if cs.emitErr != nil {
+		return cs.dropped, cs.emitErr
+	}
+	return cs.dropped, err
 }
 
 const recordTypeHandshake = 0x16
@@ -248,12 +252,16 @@ func (st *tcpStream) check(cs *captureStreams, num int) {
 	}
 }
 
-// finish decides the stream's line (nil: none) and frees its buffers.
+// finish decides the stream's line (nil: none), emits it and frees the
+// stream's buffers.
 func (st *tcpStream) finish(cs *captureStreams, num int, r *fpResult) {
 	if r != nil {
 		r.Pcap = &pcapWhere{Stream: st.index, Frame: num, Src: st.client.String(), Dst: st.server.String()}
+		if cs.emitErr == nil {
+			cs.emitErr = cs.emit(r)
+		}
 	}
-	st.result, st.done = r, true
+	st.done = true
 	cs.buffered -= len(st.data) + st.pendingBytes
 	st.data, st.pending, st.pendingBytes = nil, nil, 0
 }
