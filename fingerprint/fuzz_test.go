@@ -12,7 +12,7 @@ import (
 var (
 	ja3Format = regexp.MustCompile(`^\d+,(\d+(-\d+)*)?,(\d+(-\d+)*)?,(\d+(-\d+)*)?,(\d+(-\d+)*)?$`)
 	md5Format = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	ja4Format = regexp.MustCompile(`^t(13|12|11|10|s3|s2|d1|d2|d3|00)[di]\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$`)
+	ja4Format = regexp.MustCompile(`^t(13|12|11|10|s3|s2|d1|d2|d3|00)[di]\d{4}[0-9A-Za-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$`)
 	// peetFormat: eight '|'-separated fields of '-'-joined decimal or
 	// GREASE tokens; the ALPN field holds 2, 1.1 and 1.0 tokens.
 	peetToken  = `(\d+|GREASE)`
