@@ -1,6 +1,7 @@
 package tlsconn
 
 import (
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -88,4 +89,34 @@ func putBuf(b *[]byte) {
 	}
 	*b = (*b)[:0]
 	bufPool.Put(b)
+}
+
+// lingerTimeout and lingerBytes bound linger: a client that keeps sending
+// is cut off after a second or a megabyte, whichever comes first.
+const (
+	lingerTimeout = time.Second
+	lingerBytes   = 1 << 20
+)
+
+// linger is for a connection whose answer is written (close_notify
+// included) while the client may still be sending: it half-closes the TCP
+// connection under c and reads what still comes until the client's FIN,
+// lingerBytes, lingerTimeout or deadline. Closing with unread bytes in the
+// socket makes the kernel send a RST, which can destroy the answer before
+// the client reads it (net/http's closeWriteAndWait does the same). The
+// caller closes c afterwards.
+func linger(c net.Conn, deadline time.Time) {
+	raw := c
+	if p, ok := raw.(*prefixConn); ok {
+		raw = p.Conn
+	}
+	if tcp, ok := raw.(interface{ CloseWrite() error }); ok {
+		_ = tcp.CloseWrite() // best effort: the answer is already out
+	}
+	if d := time.Now().Add(lingerTimeout); d.Before(deadline) {
+		deadline = d
+	}
+	if c.SetReadDeadline(deadline) == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(c, lingerBytes)) // until FIN, an error or the deadline
+	}
 }

@@ -40,9 +40,6 @@ const (
 	// h2MaxReadFrame is the largest frame read: we never advertise a
 	// SETTINGS_MAX_FRAME_SIZE above the default.
 	h2MaxReadFrame = 16384
-	// h2DrainTimeout bounds the wait for the client to close after our
-	// GOAWAY and close_notify (see h2conn.finish).
-	h2DrainTimeout = time.Second
 	// h2MaxWindow is the largest legal flow-control window (RFC 9113 §6.9.1).
 	h2MaxWindow = 1<<31 - 1
 )
@@ -515,11 +512,8 @@ func (c *h2conn) awaitWindow() error {
 }
 
 // finish ends the connection after a complete response: GOAWAY naming the
-// one stream served, close_notify, a TCP FIN, and then a short wait for the
-// client to close its side. Closing with the client's late frames (a
-// SETTINGS ACK, WINDOW_UPDATEs) unread in the socket would make the kernel
-// send a RST, which can destroy the response before the client reads it
-// (net/http's closeWriteAndWait waits for the same reason).
+// one stream served, close_notify, then linger: the client's late frames
+// (a SETTINGS ACK, WINDOW_UPDATEs) must not be left unread at close.
 func (c *h2conn) finish(deadline time.Time) error {
 	err := c.fr.WriteGoAway(c.streamID, http2.ErrCodeNo, nil)
 	if err == nil {
@@ -536,18 +530,6 @@ func (c *h2conn) finish(deadline time.Time) error {
 	if err != nil {
 		return err
 	}
-	raw := c.bc.Conn
-	if p, ok := raw.(*prefixConn); ok {
-		raw = p.Conn
-	}
-	if tcp, ok := raw.(interface{ CloseWrite() error }); ok {
-		tcp.CloseWrite() // best effort: the response is already out
-	}
-	if d := time.Now().Add(h2DrainTimeout); d.Before(deadline) {
-		deadline = d
-	}
-	if c.bc.Conn.SetReadDeadline(deadline) == nil {
-		io.Copy(io.Discard, io.LimitReader(c.bc.Conn, 1<<20)) // until the client's FIN, an error or the deadline
-	}
+	linger(c.bc.Conn, deadline)
 	return nil
 }

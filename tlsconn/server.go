@@ -224,7 +224,10 @@ func (s *Server) serve(fd int, info *Info) {
 		s.reqErrs.Add(1)
 		info.Err = err
 		if status != 0 {
+			// The client may still be sending (the rest of a header block
+			// over the cap, a body): answer, then drain before closing.
 			s.respond(tc, bc, info, Response{Status: status, Body: []byte(http.StatusText(status) + "\n")})
+			linger(bc.Conn, info.Start.Add(positive(s.Timeout, DefaultTimeout)))
 		}
 		return
 	}

@@ -578,3 +578,53 @@ func TestResponseDone(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorResponseLingers: a client still sending when the server answers
+// 431 must get that answer and then a clean end (close_notify, FIN), never a
+// reset. Closing with unread bytes in the socket makes the kernel send RST,
+// which on a real network can destroy the 431 before the client reads it;
+// the server half-closes and drains instead. The client reads the 431
+// first and only then sends more, so the order of events is fixed.
+func TestErrorResponseLingers(t *testing.T) {
+	h := newHarness(t, func(s *Server) { s.MaxHeaderBytes = 4 << 10 })
+	c := h.dial()
+	type out struct {
+		got               []byte
+		readErr, writeErr error
+		tailErr           error
+	}
+	res := make(chan out, 1)
+	cfg := clientConfig(t, 0)
+	go func() {
+		var o out
+		defer func() { res <- o }()
+		tc := tls.Client(c, cfg)
+		tc.SetDeadline(time.Now().Add(wait))
+		head := "GET / HTTP/1.1\r\nHost: localhost\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("a", 1000)+"\r\n", 16)
+		if _, o.writeErr = io.WriteString(tc, head); o.writeErr != nil { // 16 KB, 4 times the cap
+			return
+		}
+		if o.got, o.readErr = io.ReadAll(tc); o.readErr != nil { // nil at close_notify
+			return
+		}
+		raw := c.Conn.(*net.TCPConn)
+		if _, o.writeErr = raw.Write(make([]byte, 64<<10)); o.writeErr == nil { // still sending
+			o.writeErr = raw.CloseWrite()
+		}
+		var b [1]byte
+		_, o.tailErr = raw.Read(b[:]) // io.EOF: the server's FIN, not a reset
+	}()
+	fd, remote := h.ln.accept(t)
+	h.srv.Handoff(fd, readHello(t, fd, 0), remote)
+	o := <-res
+	if !bytes.HasPrefix(o.got, []byte("HTTP/1.1 431 ")) || o.readErr != nil {
+		t.Errorf("client read %q, %v; want a 431", o.got, o.readErr)
+	}
+	if o.writeErr != nil || o.tailErr != io.EOF {
+		t.Errorf("then: write error %v, last read %v; want nil and EOF, not a reset", o.writeErr, o.tailErr)
+	}
+	if info := h.info(); !errors.Is(info.Err, ErrHeadersTooLarge) {
+		t.Errorf("Err = %v, want ErrHeadersTooLarge", info.Err)
+	}
+	h.finish(0)
+}
