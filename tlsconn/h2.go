@@ -367,17 +367,6 @@ func newH2Request(mh *http2.MetaHeadersFrame, info *Info) (*http.Request, []byte
 	return req, raw.Bytes(), 0, nil
 }
 
-// h2Status is the status respondH2 sends for r.Status (as respond does).
-func h2Status(s int) int {
-	switch {
-	case s == 0:
-		return http.StatusOK
-	case s < 100 || s > 999:
-		return http.StatusInternalServerError
-	}
-	return s
-}
-
 // respondH2 writes r on the request's stream: HEADERS (and CONTINUATION if
 // the block exceeds the client's frame size), then DATA frames within the
 // client's flow-control windows, END_STREAM on the last frame, then GOAWAY,
@@ -387,7 +376,7 @@ func (s *Server) respondH2(c *h2conn, info *Info, r Response, deadline time.Time
 	if r.Done != nil {
 		defer r.Done() // the framer has copied the body out by then
 	}
-	status := h2Status(r.Status)
+	status := statusOf(r.Status)
 	body := r.Body
 	if info.Request != nil && info.Request.Method == http.MethodHead {
 		body = nil
@@ -410,14 +399,7 @@ func (s *Server) respondH2(c *h2conn, info *Info, r Response, deadline time.Time
 	} else if c.bc.holding {
 		c.bc.flush()
 	}
-	if err != nil {
-		if info.Err == nil {
-			info.Err = fmt.Errorf("%w: %w", ErrResponse, err)
-		}
-		return
-	}
-	info.Status = status
-	s.served.Add(1)
+	s.responded(info, status, err)
 }
 
 // writeHeaders writes the response's header block.

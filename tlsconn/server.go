@@ -282,13 +282,7 @@ var ownHeaders = map[string]bool{"Content-Length": true, "Connection": true, "Tr
 // status. A HEAD request gets the headers only. With bc (under w's TLS) the
 // message's records and the close_notify leave in one write(2).
 func (s *Server) respond(w io.Writer, bc *batchConn, info *Info, r Response) {
-	status := r.Status
-	switch {
-	case status == 0:
-		status = http.StatusOK
-	case status < 100 || status > 999:
-		status = http.StatusInternalServerError
-	}
+	status := statusOf(r.Status)
 	msg := getBuf()
 	defer putBuf(msg)
 	b := bytes.NewBuffer(*msg)
@@ -321,6 +315,23 @@ func (s *Server) respond(w io.Writer, bc *batchConn, info *Info, r Response) {
 	} else {
 		_, err = w.Write(*msg)
 	}
+	s.responded(info, status, err)
+}
+
+// statusOf is the status sent for Response.Status: 0 means 200, and one
+// outside 100–999 is sent as 500.
+func statusOf(s int) int {
+	switch {
+	case s == 0:
+		return http.StatusOK
+	case s < 100 || s > 999:
+		return http.StatusInternalServerError
+	}
+	return s
+}
+
+// responded records how writing a response (HTTP/1.x or HTTP/2) ended.
+func (s *Server) responded(info *Info, status int, err error) {
 	if err != nil {
 		if info.Err == nil {
 			info.Err = fmt.Errorf("%w: %w", ErrResponse, err)

@@ -81,6 +81,11 @@ func fingerprintLine(line string) fpResult {
 	} else if !ok {
 		return fpResult{Error: fmt.Sprintf("%v: %d bytes are not a whole ClientHello", fingerprint.ErrTruncated, len(raw))}
 	}
+	return parsed(raw)
+}
+
+// parsed is the line for client bytes the framer found complete.
+func parsed(raw []byte) fpResult {
 	h, err := fingerprint.Parse(raw)
 	if err != nil {
 		return fpResult{Error: err.Error()}

@@ -434,3 +434,17 @@ func TestHTTP2EchoSettingsCap(t *testing.T) {
 		t.Errorf("3 settings echoed as %d, truncated %v", len(small.Settings), small.SettingsTruncated)
 	}
 }
+
+// TestPriorityText: the page's PRIORITY line is the fingerprint's third
+// part, spaced; old Firefox's published frames as the example.
+func TestPriorityText(t *testing.T) {
+	for _, tc := range []struct{ akamai, want string }{
+		{"1:65536;4:131072;5:16384|12517377|3:0:0:201,5:0:0:101,13:0:0:241|m,p,a,s", "3:0:0:201, 5:0:0:101, 13:0:0:241"},
+		{"1:65536;2:0;4:6291456;6:262144|15663105|0|m,a,s,p", "no PRIORITY frames"},
+		{"", "no PRIORITY frames"},
+	} {
+		if got := priorityText(tc.akamai); got != tc.want {
+			t.Errorf("priorityText(%q) = %q, want %q", tc.akamai, got, tc.want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -44,32 +43,18 @@ func writeHTTP2(b *htmlBuilder, e *http2Echo) {
 		b.int(int(e.WindowUpdate))
 	}
 	b.tag("</code></div>\n" + `<div class="val"><span class="k">priority</span><code id="http2-priority-frames">`)
-	b.text(priorityText(e.PriorityFrames))
+	b.text(priorityText(e.AkamaiFingerprint))
 	b.tag("</code></div>\n" + `<div class="val"><span class="k">pseudo</span><code id="http2-pseudo-header-order">`)
 	b.text(strings.Join(e.PseudoHeaderOrder, " "))
 	b.tag("</code></div>\n</div>\n")
 }
 
-// priorityText lists PRIORITY frames as stream:exclusive:dependency:weight,
-// the fingerprint's notation.
-func priorityText(ps []http2Priority) string {
-	if len(ps) == 0 {
+// priorityText is the fingerprint's PRIORITY part (stream:exclusive:
+// dependency:weight per frame), which the Akamai string already renders.
+func priorityText(akamai string) string {
+	parts := strings.Split(akamai, "|") // SETTINGS|WINDOW_UPDATE|PRIORITY|order: no part holds a '|'
+	if len(parts) != 4 || parts[2] == "0" {
 		return "no PRIORITY frames"
 	}
-	var s []byte
-	for i, p := range ps {
-		if i > 0 {
-			s = append(s, ", "...)
-		}
-		s = strconv.AppendUint(s, uint64(p.StreamID), 10)
-		if p.Exclusive {
-			s = append(s, ":1:"...)
-		} else {
-			s = append(s, ":0:"...)
-		}
-		s = strconv.AppendUint(s, uint64(p.DependsOn), 10)
-		s = append(s, ':')
-		s = strconv.AppendInt(s, int64(p.Weight), 10)
-	}
-	return string(s)
+	return strings.ReplaceAll(parts[2], ",", ", ")
 }

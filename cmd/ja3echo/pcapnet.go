@@ -21,10 +21,9 @@ const (
 	linkSLL2     = 276
 )
 
+// TCP flags reassembly looks at.
 const (
-	tcpFIN = 0x01
 	tcpSYN = 0x02
-	tcpRST = 0x04
 	tcpACK = 0x10
 )
 

@@ -240,13 +240,8 @@ func (st *tcpStream) check(cs *captureStreams, num int) {
 	case err != nil:
 		st.finish(cs, num, &fpResult{Error: err.Error()})
 	case ok:
-		h, err := fingerprint.Parse(st.data)
-		if err != nil {
-			st.finish(cs, num, &fpResult{Error: err.Error()})
-			return
-		}
-		fp, t := h.Fingerprints(), h.TLS()
-		st.finish(cs, num, &fpResult{Fingerprints: &fp, TLS: &t})
+		r := parsed(st.data)
+		st.finish(cs, num, &r)
 	case len(st.data) >= fingerprint.MaxWireBytes:
 		st.finish(cs, num, &fpResult{Error: fmt.Sprintf("%v: no whole ClientHello in %d bytes", fingerprint.ErrTooLarge, len(st.data))})
 	}
